@@ -1,0 +1,198 @@
+"""Adapt: a raw record -> a Sample, or a Reject that says why not.
+
+A preset (a YAML file under configs/presets/) names a parser and its field
+names. Parsers are small functions registered in PARSERS; they return the
+(context, question, answer, extra) of a record or raise Rejected with a reason
+a person understands.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from t2vid.config import SynthConfig, UsageError
+from t2vid.sources import RawRecord, SourceRef
+
+
+class Rejected(Exception):
+    """Raised by a parser; the message is the reject reason."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    id: str
+    context: str
+    instruction: str
+    answer: str
+    source: SourceRef
+    turns: tuple[dict, ...] = ()  # further {"instruction", "answer"} turns over the same context
+    meta: dict = field(default_factory=dict)  # e.g. {"template": "paper"}
+
+
+@dataclass(frozen=True)
+class Reject:
+    position: int
+    source: SourceRef
+    reason: str
+    record: Any
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    parser: str
+    fields: dict
+    instruction_template: str | None = None
+    min_context_words: int = 0
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    context: str
+    question: str
+    answer: str
+    turns: tuple[dict, ...] = ()
+    meta: dict = field(default_factory=dict)
+
+
+Parser = Callable[[dict, Preset], Parsed]
+PARSERS: dict[str, Parser] = {}
+
+
+def parser(name: str) -> Callable[[Parser], Parser]:
+    def register(function: Parser) -> Parser:
+        PARSERS[name] = function
+        return function
+
+    return register
+
+
+def require_text(record: dict, name: str) -> str:
+    """A required non-empty string field, or a reject naming what is wrong."""
+    if name not in record:
+        raise Rejected(f"missing field {name!r}")
+    value = record[name]
+    if not isinstance(value, str):
+        kind = "null" if value is None else type(value).__name__
+        raise Rejected(f"{name!r} is not a string (got {kind})")
+    if not value.strip():
+        raise Rejected(f"empty {name!r}")
+    return value
+
+
+@parser("fields")
+def parse_fields(record: dict, preset: Preset) -> Parsed:
+    """Context, question and answer each in a field of their own."""
+    names = preset.fields
+    return Parsed(
+        require_text(record, names["context"]),
+        require_text(record, names["question"]),
+        require_text(record, names["answer"]),
+    )
+
+
+def presets_dir() -> Path:
+    """configs/presets in a checkout; the copy packaged as t2vid/configs in a wheel."""
+    return Path(str(resources.files("t2vid.configs"))) / "presets"
+
+
+def list_presets() -> dict[str, Preset]:
+    return {p.stem: load_preset(p.stem) for p in sorted(presets_dir().glob("*.yaml"))}
+
+
+def load_preset(name_or_path: str) -> Preset:
+    path = Path(name_or_path)
+    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
+        path = presets_dir() / f"{name_or_path}.yaml"
+    if not path.is_file():
+        known = ", ".join(p.stem for p in sorted(presets_dir().glob("*.yaml")))
+        raise UsageError(f"unknown preset {name_or_path!r}; known presets: {known}")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data.setdefault("name", path.stem)
+    if data.get("parser") not in PARSERS:
+        raise UsageError(f"preset {path.stem}: unknown parser {data.get('parser')!r}")
+    return Preset(**data)
+
+
+class Adapter:
+    """Applies one preset, with the user's overrides, to raw records."""
+
+    def __init__(self, config: SynthConfig, dataset_names: tuple[str, ...] = ()):
+        import t2vid.parsers  # noqa: F401  - registers the dataset parsers
+
+        preset = load_preset(config.preset)
+        fields_ = dict(preset.fields)
+        for key, override in (("context", config.context_field), ("question", config.question_field), ("answer", config.answer_field)):
+            if override:
+                fields_[key] = override
+        options = dict(preset.options)
+        if config.nq_short_answer:
+            options["nq_short_answer"] = True
+        self.preset = Preset(
+            name=preset.name,
+            description=preset.description,
+            parser=preset.parser,
+            fields=fields_,
+            instruction_template=config.instruction_template if config.instruction_template is not None else preset.instruction_template,
+            min_context_words=config.min_context_words if config.min_context_words is not None else preset.min_context_words,
+            options=options,
+        )
+        template = self.preset.instruction_template
+        if template is not None and "{question}" not in template:
+            raise UsageError("--instruction-template must contain {question}")
+        self._parse = PARSERS[self.preset.parser]
+        self._ids = IdMaker(dataset_names)
+
+    def __call__(self, raw: RawRecord) -> Sample | Reject:
+        if raw.error:
+            return Reject(raw.position, raw.source, raw.error, raw.raw)
+        record = raw.record
+        if not isinstance(record, dict):
+            return Reject(raw.position, raw.source, f"record is a JSON {type(record).__name__}, not an object", record)
+        try:
+            parsed = self._parse(record, self.preset)
+        except Rejected as exc:
+            return Reject(raw.position, raw.source, str(exc), record)
+        words = len(parsed.context.split())
+        if words < self.preset.min_context_words:
+            return Reject(raw.position, raw.source, f"no long context ({words} words, fewer than {self.preset.min_context_words})", record)
+        instruction = parsed.question.strip()
+        if self.preset.instruction_template:
+            instruction = self.preset.instruction_template.replace("{question}", instruction)
+        turns = tuple({"instruction": t["instruction"], "answer": t["answer"]} for t in parsed.turns)
+        return Sample(self._ids(raw.source), parsed.context, instruction, parsed.answer.strip(), raw.source, turns, dict(parsed.meta))
+
+
+class IdMaker:
+    """Filesystem-safe ids, unique within a run: `<dataset slug>-<index>`.
+
+    Slugs are fixed from the run's ordered list of datasets, so every worker
+    gives a record the same id whatever shard it sees first.
+    """
+
+    def __init__(self, dataset_names: tuple[str, ...] = ()):
+        self._slugs: dict[str, str] = {}
+        for name in dataset_names:
+            self._slug(name)
+
+    def _slug(self, dataset: str) -> str:
+        slug = self._slugs.get(dataset)
+        if slug is None:
+            stem = Path(dataset).stem if Path(dataset).suffix else dataset
+            base = re.sub(r"[^A-Za-z0-9]+", "_", stem).strip("_")[:40] or "data"
+            slug, n, taken = base, 2, set(self._slugs.values())
+            while slug in taken:
+                slug, n = f"{base}_{n}", n + 1
+            self._slugs[dataset] = slug
+        return slug
+
+    def __call__(self, source: SourceRef) -> str:
+        return f"{self._slug(source.dataset)}-{source.index:08d}"

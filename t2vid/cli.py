@@ -1,0 +1,184 @@
+"""The `t2vid` command: parses options, builds settings, calls the library.
+
+Exit codes: 0 success, 1 the work found a problem (validate, verify) or had to
+stop (disk full), 2 bad usage. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from t2vid import __version__
+from t2vid.config import UsageError, build_config, read_config_file
+
+STYLE_OPTIONS = [
+    click.option("--size", default="448x448", show_default=True, help="Frame size WIDTHxHEIGHT."),
+    click.option("--font", default=None, help="Font file or installed family name (fontconfig). Default: the system sans font."),
+    click.option("--font-size", type=int, default=20, show_default=True, help="Font size in pixels."),
+    click.option("--margin", type=int, default=10, show_default=True, help="Blank band on every side, in pixels."),
+    click.option("--line-spacing", type=float, default=1.15, show_default=True, help="Line pitch as a multiple of the font size."),
+    click.option("--align", type=click.Choice(["left", "justify", "center"]), default="left", show_default=True),
+    click.option("--valign", type=click.Choice(["top", "center"]), default="top", show_default=True),
+    click.option("--fg", default="#000000", show_default=True, help="Text colour."),
+    click.option("--bg", default="#ffffff", show_default=True, help="Background colour."),
+    click.option("--mode", type=click.Choice(["L", "RGB"]), default="L", show_default=True, help="L = 8-bit grayscale (smaller, faster; trainers convert on load)."),
+    click.option("--image-format", type=click.Choice(["png", "jpg", "webp"]), default="png", show_default=True),
+    click.option("--quality", type=int, default=90, show_default=True, help="JPEG/WebP quality."),
+    click.option("--png-compress-level", type=int, default=1, show_default=True, help="zlib level 0-9 for PNG (1: fastest; 6: ~10% smaller)."),
+]
+
+
+def style_options(function):
+    for option in reversed(STYLE_OPTIONS):
+        function = option(function)
+    return function
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="t2vid")
+def cli():
+    """Turn long-text QA data into video-like multi-frame training samples (T2Vid)."""
+
+
+@cli.command()
+@click.argument("sources", nargs=-1)
+@click.option("-o", "--output", required=True, help="Output directory (created; resumed if it holds the same run).")
+@click.option("--config", "config_file", default=None, help="YAML file with the same keys as these flags; flags win.")
+@click.option("--split", default="train", show_default=True, help="Split of a Hub dataset.")
+@click.option("--subset", default=None, help="Subset (config name) of a Hub dataset.")
+@click.option("--preset", default="generic", show_default=True, help="Field mapping / prompt parser; see `t2vid presets`.")
+@click.option("--context-field", default=None, help="Override the preset's context field.")
+@click.option("--question-field", default=None, help="Override the preset's question field.")
+@click.option("--answer-field", default=None, help="Override the preset's answer field.")
+@click.option("--instruction-template", default=None, help='e.g. "The video shows pages of a document. {question}"')
+@click.option("--min-context-words", type=int, default=None, help="Reject contexts shorter than this (preset default).")
+@click.option("--nq-short-answer", is_flag=True, help="Natural-Questions rows: the paper's short answer + document ID style.")
+@click.option("--segmenter", type=click.Choice(["words", "sentences", "fit"]), default="words", show_default=True, help="words: at most N words/frame; sentences: whole sentences up to N; fit: fill each frame.")
+@click.option("--words-per-frame", type=int, default=115, show_default=True, help="N for words/sentences (a CJK character counts as one word).")
+@click.option("--overlap", type=int, default=0, show_default=True, help="Repeat the last K lines of a frame atop the next.")
+@style_options
+@click.option("--style-jitter", is_flag=True, help="Seeded per-sample variety: font (from --jitter-font), size, legible colours.")
+@click.option("--jitter-font", "jitter_fonts", multiple=True, help="Font to draw from with --style-jitter (repeatable).")
+@click.option("--no-font-fallback", is_flag=True, help="Do not look for other installed fonts for missing characters.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--limit", type=int, default=None, help="Read at most N input records.")
+@click.option("--shard-size", type=int, default=1000, show_default=True, help="Input records per shard.")
+@click.option("--profile", default=None, help="Model budget (see `t2vid presets`): reject samples over it.")
+@click.option("--tokenizer", default=None, help="Locally installed HF tokenizer for text tokens (else an estimate).")
+@click.option("--max-frames", type=int, default=None)
+@click.option("--min-frames", type=int, default=None)
+@click.option("--fit-budget", is_flag=True, help="Over budget: retry with a denser layout before rejecting.")
+@click.option("--workers", type=int, default=None, help="Worker processes.  [default: all cores]")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--ray-address", default=None, help="Ray cluster address (default: start a local Ray).")
+@click.option("--overwrite", is_flag=True, help="Delete OUT and start over instead of resuming.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no summary.")
+@click.pass_context
+def synth(ctx, sources, config_file, **options):
+    """Render SOURCES (files, dirs, globs or Hub ids; none: a built-in sample) into frame samples.
+
+    \b
+    Example:
+      t2vid synth data.jsonl -o out/ --preset generic --workers 2
+    """
+    from t2vid.synth import format_summary, synth as run_synth
+
+    values = read_config_file(config_file) if config_file else {}
+    for name, value in options.items():
+        explicit = ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+        key = {"no_font_fallback": "font_fallback"}.get(name, name)
+        if name == "no_font_fallback":
+            value = not value
+        if explicit or key not in values:
+            values[key] = value
+    if ctx.get_parameter_source("sources") != click.core.ParameterSource.DEFAULT or "sources" not in values:
+        values["sources"] = sources
+    if values.get("workers") is None:
+        values["workers"] = os.cpu_count() or 1
+    summary = run_synth(build_config(values))
+    if not values.get("quiet"):
+        click.echo(format_summary(summary), err=True)
+
+
+@cli.command()
+@click.argument("text")
+@click.option("-o", "--output", required=True, help="Image file; several frames become NAME-001.png, ...")
+@style_options
+def render(text, output, **options):
+    """Render TEXT to a frame image, to tune the look in a second.
+
+    TEXT "-" reads standard input.
+    """
+    from dataclasses import replace
+
+    from t2vid.render import encode_image, render_text
+
+    config = build_config(options)
+    style = replace(config.style, image_format=_format_from_name(output, config.style.image_format))
+    if text == "-":
+        text = sys.stdin.read()
+    images = render_text(text, style)
+    root, extension = os.path.splitext(output)
+    paths = [output] if len(images) == 1 else [f"{root}-{n:03d}{extension}" for n in range(1, len(images) + 1)]
+    for image, path in zip(images, paths):
+        with open(path, "wb") as handle:
+            handle.write(encode_image(image, style))
+    click.echo("\n".join(paths))
+
+
+def _format_from_name(path: str, default: str) -> str:
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    return {"jpeg": "jpg"}.get(extension, extension) if extension in ("png", "jpg", "jpeg", "webp") else default
+
+
+@cli.command()
+def presets():
+    """List dataset presets and model budget profiles."""
+    from t2vid.adapt import list_presets
+    from t2vid.budget import list_profiles
+
+    click.echo("presets (--preset):")
+    for name, preset in list_presets().items():
+        click.echo(f"  {name:<18} {preset.description}")
+    click.echo("profiles (--profile):")
+    for name, profile in list_profiles().items():
+        click.echo(f"  {name:<18} {profile.description}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: one-line errors, exit 2 for bad usage."""
+    from t2vid.synth import SynthError
+
+    try:
+        cli.main(args=argv, prog_name="t2vid", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("t2vid: aborted", err=True)
+        return 130
+    except click.UsageError as exc:
+        command = f" {exc.ctx.command.name}" if exc.ctx and exc.ctx.command and exc.ctx.command.name != "cli" else ""
+        click.echo(f"t2vid{command}: error: {exc.format_message()}", err=True)
+        return 2
+    except click.ClickException as exc:
+        click.echo(f"t2vid: error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except UsageError as exc:
+        click.echo(f"t2vid: error: {exc}", err=True)
+        return 2
+    except SynthError as exc:
+        click.echo(f"t2vid: error: {exc}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        click.echo("t2vid: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

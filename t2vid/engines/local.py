@@ -1,0 +1,32 @@
+"""Local engine: a pool of processes with a bounded window of shards in flight.
+
+`Pool.imap` would read the whole input ahead of the workers; a window of
+2 x workers keeps memory flat however large the input is.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from typing import Iterable, Iterator
+
+from t2vid.config import SynthConfig
+from t2vid.pipeline import ShardResult, ShardTask, process_shard
+
+
+def run_local(config: SynthConfig, dataset_names: tuple[str, ...], tasks: Iterable[ShardTask]) -> Iterator[ShardResult]:
+    work = partial(process_shard, config, dataset_names)
+    if config.workers == 1:
+        yield from map(work, tasks)
+        return
+    context = multiprocessing.get_context("spawn" if multiprocessing.get_start_method(allow_none=True) == "spawn" else "forkserver")
+    with ProcessPoolExecutor(config.workers, mp_context=context) as pool:
+        window: deque = deque()
+        for task in tasks:
+            window.append(pool.submit(work, task))
+            if len(window) >= 2 * config.workers:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()

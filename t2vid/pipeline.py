@@ -1,0 +1,200 @@
+"""The shard task: raw records -> adapt -> segment -> render -> write.
+
+A shard is a fixed range of input positions (`shard_size` records), so its
+content never depends on how many workers run or in which order shards finish.
+`process_shard` is all an engine runs; it is a plain function of picklable
+arguments so local processes and Ray share it unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, OrderedDict
+from dataclasses import asdict, dataclass, field, replace
+
+from t2vid.adapt import Adapter, Reject, Sample
+from t2vid.budget import Budget
+from t2vid.config import SynthConfig
+from t2vid.layout import Layouter
+from t2vid.render import EXTENSIONS, Renderer
+from t2vid.segment import Segmentation, segment
+from t2vid.sources import RawRecord
+from t2vid.style import RenderStyle, StyleJitter
+from t2vid.writer import OutputDir
+
+FIT_BUDGET_SCALES = (0.9, 0.8, 0.7)  # font-size steps tried by --fit-budget, with the `fit` segmenter
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    number: int
+    records: tuple[RawRecord, ...]
+
+
+@dataclass
+class ShardResult:
+    number: int
+    read: int = 0
+    samples: int = 0
+    frames: int = 0
+    frame_files_written: int = 0
+    frames_reused: int = 0
+    words: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    missing_glyphs: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def counts(self) -> dict:
+        data = asdict(self)
+        for runtime in ("seconds", "frame_files_written", "frames_reused"):  # depend on which worker came first
+            data.pop(runtime)
+        data["rejected"] = dict(sorted(self.rejected.items()))
+        data["missing_glyphs"] = dict(sorted(self.missing_glyphs.items()))
+        return data
+
+    @classmethod
+    def from_counts(cls, counts: dict) -> "ShardResult":
+        counts = dict(counts)
+        counts["rejected"] = Counter(counts.get("rejected", {}))
+        counts["missing_glyphs"] = Counter(counts.get("missing_glyphs", {}))
+        return cls(**counts)
+
+
+class ShardWorker:
+    """Per-process state: fonts, layout and mask caches survive across shards."""
+
+    def __init__(self, config: SynthConfig, dataset_names: tuple[str, ...]):
+        self.config = config
+        self.out = OutputDir(config.output)
+        self.adapter = Adapter(config, dataset_names)
+        self.budget = Budget(config.profile, config.max_frames, config.min_frames, config.tokenizer)
+        faces = tuple((p.rsplit("#", 1)[0], int(p.rsplit("#", 1)[1])) for p in config.jitter_fonts)
+        self.jitter = StyleJitter(faces, config.jitter_font_sizes) if config.style_jitter else None
+        self._engines: dict[RenderStyle, tuple[Layouter, Renderer]] = {}
+        self._segmented: OrderedDict[tuple, Segmentation] = OrderedDict()
+
+    def engines(self, style: RenderStyle) -> tuple[Layouter, Renderer]:
+        pair = self._engines.get(style)
+        if pair is None:
+            if len(self._engines) > 64:
+                self._engines.clear()
+            pair = self._engines[style] = (Layouter(style, self.config.font_fallback), Renderer(style))
+        return pair
+
+    def segment(self, context: str, style: RenderStyle, segmenter: str) -> Segmentation:
+        """Same context and style -> one segmentation (LongAlpaca asks many questions per paper)."""
+        key = (hashlib.sha256(context.encode("utf-8", "surrogatepass")).digest(), style, segmenter)
+        cached = self._segmented.get(key)
+        if cached is None:
+            cached = segment(context, self.engines(style)[0], segmenter, self.config.words_per_frame, self.config.overlap)
+            self._segmented[key] = cached
+            if len(self._segmented) > 32:
+                self._segmented.popitem(last=False)
+        return cached
+
+    def process(self, task: ShardTask) -> ShardResult:
+        import time
+
+        started = time.perf_counter()
+        result = ShardResult(task.number, read=len(task.records))
+        lines, rejects = [], []
+        for raw in task.records:
+            outcome = self.adapter(raw)
+            if isinstance(outcome, Sample):
+                rendered = self._render(outcome, result)
+                outcome = Reject(raw.position, raw.source, rendered, raw.record) if isinstance(rendered, str) else rendered
+            if isinstance(outcome, Reject):
+                result.rejected[_reason_kind(outcome.reason)] += 1
+                rejects.append(_json_line({"index": outcome.source.index, "position": outcome.position, "source": asdict(outcome.source), "reason": outcome.reason, "record": outcome.record}))
+            else:
+                lines.append(_json_line(outcome))
+        self.out.commit_lines(self.out.shard_path(task.number), lines)
+        self.out.commit_lines(self.out.rejects_path(task.number), rejects)
+        self.out.commit_marker(task.number, result.counts())
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _render(self, sample: Sample, result: ShardResult) -> dict | str:
+        """The output record, or the reason the sample is over its budget."""
+        config = self.config
+        style = self.jitter.pick(config.style, config.seed, sample.id) if self.jitter else config.style
+        texts = [sample.instruction, sample.answer] + [t[k] for t in sample.turns for k in ("instruction", "answer")]
+        seg = self.segment(sample.context, style, config.segmenter)
+        reason = self.budget.over(texts, len(seg.frames))
+        if reason and config.fit_budget:
+            for scale in FIT_BUDGET_SCALES:
+                denser = replace(style, font_size=max(8, round(style.font_size * scale)))
+                candidate = self.segment(sample.context, denser, "fit")
+                if self.budget.over(texts, len(candidate.frames)) is None:
+                    style, seg, reason = denser, candidate, None
+                    break
+        reason = reason or self.budget.under(len(seg.frames))
+        if reason:
+            return reason
+        frame_texts = seg.texts
+        key = hashlib.sha256(json.dumps([style.key(), config.segmenter, config.words_per_frame, config.overlap, frame_texts], ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+        extension = EXTENSIONS[style.image_format]
+        names = [self.out.frame_name(i, len(frame_texts), extension) for i in range(len(frame_texts))]
+        if self.out.has_frames(key):
+            result.frames_reused += len(frame_texts)
+        else:
+            layouter, renderer = self.engines(style)
+            encoded = [renderer.encode(renderer.draw(frame)) for frame in seg.frames]
+            if self.out.commit_frames(key, encoded, extension):
+                result.frame_files_written += len(encoded)
+            else:
+                result.frames_reused += len(encoded)
+        folder = self.out.frame_dir(key).relative_to(self.out.root).as_posix()
+        result.samples += 1
+        result.frames += len(frame_texts)
+        result.words += sum(frame.new_words for frame in seg.frames)
+        for char in seg.missing_glyphs:
+            result.missing_glyphs[char] += 1
+        record = {
+            "id": sample.id,
+            "images": [f"{folder}/{name}" for name in names],
+            "instruction": sample.instruction,
+            "answer": sample.answer,
+            "texts": frame_texts,
+            "num_frames": len(frame_texts),
+            "source": asdict(sample.source),
+            "missing_glyphs": list(seg.missing_glyphs),
+            "width": style.width,
+            "height": style.height,
+        }
+        if config.overlap:
+            record["overlap_lines"] = [frame.overlap_lines for frame in seg.frames]
+        if sample.turns:
+            record["turns"] = list(sample.turns)
+        if sample.meta:
+            record["meta"] = sample.meta
+        if style != config.style:
+            record["style"] = {"font": style.font, "font_size": style.font_size, "fg": style.fg, "bg": style.bg}
+        return record
+
+
+def _reason_kind(reason: str) -> str:
+    """Group reject reasons for the summary: numbers and positions vary, the kind does not."""
+    import re
+
+    return re.sub(r"\d+", "N", reason.split(" (")[0])
+
+
+def _json_line(value) -> str:
+    if not isinstance(value, dict):
+        value = asdict(value)
+    return json.dumps(value, ensure_ascii=False, default=repr).encode("utf-8", "surrogatepass").decode("utf-8", "replace") + "\n"
+
+
+_WORKER: ShardWorker | None = None
+_WORKER_KEY: str | None = None
+
+
+def process_shard(config: SynthConfig, dataset_names: tuple[str, ...], task: ShardTask) -> ShardResult:
+    """Entry point for engines: reuse this process's worker for the same run."""
+    global _WORKER, _WORKER_KEY
+    key = json.dumps([asdict(config), dataset_names], sort_keys=True, default=str)
+    if _WORKER is None or _WORKER_KEY != key:
+        _WORKER, _WORKER_KEY = ShardWorker(config, dataset_names), key
+    return _WORKER.process(task)

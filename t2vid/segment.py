@@ -1,0 +1,59 @@
+"""Segment: one context -> the frames that show it, in reading order.
+
+The segmenter decides where a frame *may* end (a word budget, a sentence end,
+or capacity); the layouter decides where it *must* end (what fits). Either way
+the frames together hold every drawable character of the context, in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from t2vid.layout import FrameLayout, Layouter, split_units
+
+SEGMENTERS = ("words", "sentences", "fit")
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    frames: tuple[FrameLayout, ...]
+    missing_glyphs: tuple[str, ...]
+
+    @property
+    def texts(self) -> list[str]:
+        return [frame.text for frame in self.frames]
+
+
+def segment(context: str, layouter: Layouter, segmenter: str = "words", words_per_frame: int = 115, overlap: int = 0) -> Segmentation:
+    """Split `context` into frames; `overlap` repeats the last lines of a frame atop the next."""
+    if segmenter not in SEGMENTERS:
+        raise ValueError(f"unknown segmenter {segmenter!r}; choose one of {', '.join(SEGMENTERS)}")
+    items, missing = layouter.prepare(split_units(context))
+    limit = words_per_frame if segmenter in ("words", "sentences") else len(items) + 1
+    frames: list[FrameLayout] = []
+    start = 0
+    while start < len(items):
+        carry = frames[-1].lines[-overlap:] if overlap and frames else ()
+        frame, end = _fill_with_progress(layouter, items, start, limit, carry)
+        if segmenter == "sentences" and end < len(items):
+            cut = max((k + 1 for k in range(start, end - 1) if items[k][0].sentence_end), default=None)
+            if cut is not None and cut < end:
+                frame, end = layouter.fill(items, start, cut - start + len(_carried_units(carry)), carry)
+        frames.append(frame)
+        start = end
+    return Segmentation(tuple(frames), tuple(sorted(missing)))
+
+
+def _carried_units(carry) -> list:
+    return [p for line in carry for p in line.units]
+
+
+def _fill_with_progress(layouter: Layouter, items, start: int, limit: int, carry):
+    """Fill a frame; shrink the carried overlap until at least one new unit fits."""
+    while True:
+        while carry and len(_carried_units(carry)) >= limit:
+            carry = carry[1:]
+        frame, end = layouter.fill(items, start, limit, carry)
+        if end > start or not carry:
+            return frame, end
+        carry = carry[1:]

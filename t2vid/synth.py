@@ -1,0 +1,217 @@
+"""`synth`: plan shards from the record stream, run them on an engine, keep the manifest.
+
+Resuming is the normal path: a shard with a completion marker is read back
+instead of redone, so re-running a killed command finishes the job.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from typing import Iterator
+
+from t2vid import __version__
+from t2vid.adapt import Adapter
+from t2vid.budget import Budget
+from t2vid.config import SynthConfig, UsageError
+from t2vid.engines import get_engine
+from t2vid.fonts import font_package_for
+from t2vid.pipeline import ShardResult, ShardTask
+from t2vid.sources import BUILTIN_SAMPLE, RawRecord, iter_records, resolve_sources
+from t2vid.writer import OutputDir, shard_name
+
+
+@dataclass
+class RunSummary:
+    output: str
+    read: int = 0
+    samples: int = 0
+    frames: int = 0
+    frame_files_written: int = 0
+    frames_reused: int = 0
+    words: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    missing_glyphs: Counter = field(default_factory=Counter)
+    shards: list[str] = field(default_factory=list)
+    shards_resumed: int = 0
+    seconds: float = 0.0
+
+    def add(self, result: ShardResult) -> None:
+        for name in ("read", "samples", "frames", "frame_files_written", "frames_reused", "words"):
+            setattr(self, name, getattr(self, name) + getattr(result, name))
+        self.rejected.update(result.rejected)
+        self.missing_glyphs.update(result.missing_glyphs)
+
+
+class SynthError(RuntimeError):
+    """A run that had to stop (disk full, unwritable OUT); the message is one line."""
+
+
+def synth(config: SynthConfig) -> RunSummary:
+    """Run the whole pipeline for `config`; the Python API behind `t2vid synth`."""
+    sources = resolve_sources(config.sources)
+    names = tuple(s.name for s in sources)
+    Adapter(config, names)  # fail on a bad preset or template before touching OUT
+    Budget(config.profile, config.max_frames, config.min_frames, config.tokenizer)
+    out = OutputDir(config.output)
+    _claim_output(out, config)
+    if not config.quiet and not config.sources:
+        print(f"t2vid: no SOURCE given; using the built-in sample dataset ({BUILTIN_SAMPLE})", file=sys.stderr)
+    summary = RunSummary(config.output)
+    started = time.perf_counter()
+    manifest = _manifest(config, summary, status="running")
+    try:
+        out.write_manifest(manifest)
+        progress = _Progress(config.quiet)
+        tasks = _plan(config, out, summary, iter_records(sources, config.split, config.subset, config.limit))
+        for result in get_engine(config.engine)(config, names, tasks):
+            summary.add(result)
+            summary.shards.append(f"shards/{shard_name(result.number)}.jsonl")
+            progress.update(result, summary, time.perf_counter() - started)
+            summary.seconds = time.perf_counter() - started
+            out.write_manifest(_manifest(config, summary, status="running"))
+        progress.close()
+    except OSError as exc:
+        raise SynthError(f"cannot write to {config.output}: {exc.strerror or exc}") from None
+    summary.shards.sort()
+    files = sum(len(f) for _, _, f in os.walk(out.root / "frames"))
+    summary.frames_reused, summary.frame_files_written = summary.frames - files, files
+    summary.seconds = time.perf_counter() - started
+    out.write_manifest(_manifest(config, summary, status="complete"))
+    return summary
+
+
+def _claim_output(out: OutputDir, config: SynthConfig) -> None:
+    """Start, resume or refuse: never mix two configurations in one OUT."""
+    root = out.root
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"output {root} exists and is not a directory")
+    if config.overwrite and root.exists():
+        shutil.rmtree(root)
+    existing = out.read_manifest()
+    if existing is None and root.exists() and any(root.iterdir()):
+        raise UsageError(f"output directory {root} is not empty and holds no t2vid manifest; use --overwrite or another -o")
+    if existing is not None:
+        before = existing.get("config", {})
+        now = config_for_manifest(config)
+        differs = sorted(k for k in set(before) | set(now) if k not in RUNTIME and before.get(k) != now.get(k))
+        if differs:
+            raise UsageError(f"{root} holds a run with different settings ({', '.join(differs)}); use --overwrite to start over or pick another -o")
+    try:
+        out.prepare()
+        out.clear_temporary()
+        probe = root / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"cannot write to output directory {root}: {exc.strerror or exc}") from None
+
+
+RUNTIME = ("workers", "engine", "ray_address", "overwrite", "quiet", "output")
+
+
+def config_for_manifest(config: SynthConfig) -> dict:
+    data = asdict(config)
+    data["sources"] = list(config.sources) or [BUILTIN_SAMPLE]
+    data["style"] = asdict(config.style)
+    return _jsonable(data)
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _plan(config: SynthConfig, out: OutputDir, summary: RunSummary, records: Iterator[RawRecord]) -> Iterator[ShardTask]:
+    """Cut the stream into shards; complete shards are counted from their markers, not redone."""
+    number = 0
+    while True:
+        chunk = tuple(islice(records, config.shard_size))
+        if not chunk:
+            return
+        counts = out.read_marker(number)
+        if counts is not None and counts.get("read") == len(chunk):
+            summary.add(ShardResult.from_counts(counts))
+            summary.shards.append(f"shards/{shard_name(number)}.jsonl")
+            summary.shards_resumed += 1
+        else:
+            yield ShardTask(number, chunk)
+        number += 1
+
+
+def _manifest(config: SynthConfig, summary: RunSummary, status: str) -> dict:
+    return {
+        "t2vid_version": __version__,
+        "status": status,
+        "samples": summary.samples,
+        "frames": summary.frames,
+        "frame_files": summary.frame_files_written,
+        "frames_reused": summary.frames_reused,
+        "words": summary.words,
+        "read": summary.read,
+        "rejected": sum(summary.rejected.values()),
+        "rejected_by_reason": dict(sorted(summary.rejected.items())),
+        "missing_glyphs": dict(sorted(summary.missing_glyphs.items())),
+        "shards": sorted(summary.shards),
+        "rejects": [s.replace("shards/", "rejects/") for s in sorted(summary.shards)],
+        "config": config_for_manifest(config),
+        "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "shards_resumed": summary.shards_resumed, "pid": os.getpid()},
+    }
+
+
+class _Progress:
+    """A tqdm bar on a terminal; one plain line per shard when stderr is a file or pipe."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.bar = None
+        if not quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(unit=" samples", file=sys.stderr, dynamic_ncols=True)
+
+    def update(self, result: ShardResult, summary: RunSummary, elapsed: float) -> None:
+        rate = summary.frames / elapsed if elapsed else 0.0
+        if self.bar is not None:
+            self.bar.update(result.samples)
+            self.bar.set_postfix(frames=summary.frames, fps=f"{rate:.0f}")
+        elif not self.quiet:
+            print(f"t2vid: {shard_name(result.number)} done: {result.samples} samples, {result.frames} frames; total {summary.samples} samples, {summary.frames} frames, {rate:.0f} frames/s", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def format_summary(summary: RunSummary) -> str:
+    """The one-screen report printed at the end of `t2vid synth`."""
+    rate = summary.frames / summary.seconds if summary.seconds else 0.0
+    lines = [
+        f"t2vid synth -> {summary.output}",
+        f"  records read      {summary.read}",
+        f"  samples written   {summary.samples}",
+        f"  frames            {summary.frames} ({summary.frame_files_written} files written, {summary.frames_reused} reused)",
+        f"  rejected          {sum(summary.rejected.values())}",
+    ]
+    for reason, count in sorted(summary.rejected.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"    {count:>6}  {reason}")
+    if summary.missing_glyphs:
+        by_package: dict[str, list[str]] = {}
+        for char in sorted(summary.missing_glyphs):
+            by_package.setdefault(font_package_for(char), []).append(char)
+        lines.append(f"  missing glyphs    {len(summary.missing_glyphs)} distinct characters left out (no installed font has them)")
+        for package, chars in sorted(by_package.items()):
+            shown = " ".join(f"{c} U+{ord(c):04X}" for c in chars[:8]) + (" ..." if len(chars) > 8 else "")
+            lines.append(f"    {shown}  -> install {package}")
+    if summary.shards_resumed:
+        lines.append(f"  resumed           {summary.shards_resumed} complete shard(s) kept")
+    lines.append(f"  wall time         {summary.seconds:.1f} s ({rate:.0f} frames/s)")
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""Write: the layout of OUT and the atomic steps that commit a shard.
+
+Frames are content-addressed (`frames/<k[:2]>/<k>/f000.png`, k a digest of
+the style and the frame texts), so samples over the same context share one set
+of files, any worker may write them, and the result does not depend on which
+worker got there first. Everything is written under a temporary name and
+renamed into place: a killed run leaves either a whole file or none.
+Order of commit per shard: frames, JSONL, rejects, completion marker; the
+manifest last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+TMP_DIR = ".tmp"
+
+
+def shard_name(number: int) -> str:
+    return f"shard-{number:05d}"
+
+
+class OutputDir:
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def shard_path(self, number: int) -> Path:
+        return self.root / "shards" / f"{shard_name(number)}.jsonl"
+
+    def rejects_path(self, number: int) -> Path:
+        return self.root / "rejects" / f"{shard_name(number)}.jsonl"
+
+    def marker_path(self, number: int) -> Path:
+        return self.root / "shards" / f"{shard_name(number)}.done.json"
+
+    def frame_dir(self, key: str) -> Path:
+        return self.root / "frames" / key[:2] / key
+
+    @staticmethod
+    def frame_name(index: int, count: int, extension: str) -> str:
+        """Zero-padded so that a plain sort gives frame order."""
+        return f"f{index:0{max(3, len(str(count - 1)))}d}.{extension}"
+
+    def prepare(self) -> None:
+        for sub in ("shards", "rejects", "frames", TMP_DIR):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    def clear_temporary(self) -> None:
+        """Leftovers of a killed run: never committed, safe to delete before workers start."""
+        shutil.rmtree(self.root / TMP_DIR, ignore_errors=True)
+        (self.root / TMP_DIR).mkdir(parents=True, exist_ok=True)
+        for folder in (self.root, self.root / "shards", self.root / "rejects"):
+            for stray in folder.glob(".*.tmp"):
+                stray.unlink(missing_ok=True)
+
+    def has_frames(self, key: str) -> bool:
+        return self.frame_dir(key).is_dir()
+
+    def commit_frames(self, key: str, frames: list[bytes], extension: str) -> bool:
+        """Write one sample's frames as a unit; False when they were already there."""
+        final = self.frame_dir(key)
+        if final.is_dir():
+            return False
+        staging = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=self.root / TMP_DIR))
+        try:
+            for index, data in enumerate(frames):
+                (staging / self.frame_name(index, len(frames), extension)).write_bytes(data)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.rename(staging, final)
+            except OSError:
+                if not final.is_dir():
+                    raise
+                return False  # another worker committed the same frames first
+            return True
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def commit_lines(self, path: Path, lines: list[str]) -> None:
+        write_atomic(path, "".join(lines).encode("utf-8"))
+
+    def commit_marker(self, number: int, counts: dict) -> None:
+        write_atomic(self.marker_path(number), json.dumps(counts, sort_keys=True).encode())
+
+    def read_marker(self, number: int) -> dict | None:
+        """The counts of a complete shard, or None when it must be (re)done."""
+        try:
+            counts = json.loads(self.marker_path(number).read_text())
+        except (OSError, ValueError):
+            return None
+        if not self.shard_path(number).is_file() or not self.rejects_path(number).is_file():
+            return None
+        return counts
+
+    def write_manifest(self, manifest: dict) -> None:
+        write_atomic(self.root / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
+
+    def read_manifest(self) -> dict | None:
+        try:
+            return json.loads((self.root / MANIFEST).read_text())
+        except (OSError, ValueError):
+            return None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a hidden temporary beside `path`, then rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
