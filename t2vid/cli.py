@@ -148,6 +148,10 @@ def presets():
         click.echo(f"  {name:<18} {profile.description}")
 
 
+# Commands defined in their own modules register here, one line each.
+# (registration block)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: one-line errors, exit 2 for bad usage."""
     from t2vid.synth import SynthError
