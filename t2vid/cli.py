@@ -150,6 +150,7 @@ def presets():
 
 # Commands defined in their own modules register here, one line each.
 # (registration block)
+from t2vid.inspect.verify import verify_command; cli.add_command(verify_command, "verify")  # noqa: E402,E702
 
 
 def main(argv: list[str] | None = None) -> int:

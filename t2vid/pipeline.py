@@ -21,7 +21,7 @@ from t2vid.render import EXTENSIONS, Renderer
 from t2vid.segment import Segmentation, segment
 from t2vid.sources import RawRecord
 from t2vid.style import RenderStyle, StyleJitter
-from t2vid.writer import OutputDir
+from t2vid.writer import OutputDir, failpoint
 
 FIT_BUDGET_SCALES = (0.9, 0.8, 0.7)  # font-size steps tried by --fit-budget, with the `fit` segmenter
 
@@ -109,6 +109,7 @@ class ShardWorker:
                 rejects.append(_json_line({"index": outcome.source.index, "position": outcome.position, "source": asdict(outcome.source), "reason": outcome.reason, "record": outcome.record}))
             else:
                 lines.append(_json_line(outcome))
+        failpoint("frames-committed")
         self.out.commit_lines(self.out.shard_path(task.number), lines)
         self.out.commit_lines(self.out.rejects_path(task.number), rejects)
         self.out.commit_marker(task.number, result.counts())

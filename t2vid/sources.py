@@ -133,7 +133,7 @@ def _read_json(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
             try:
                 yield json.loads(line), None, None
             except json.JSONDecodeError as exc:
-                yield None, f"line {number} is not valid JSON ({exc.msg} at column {exc.colno})", line.rstrip("\n")
+                yield None, f"line {number} is not valid JSON ({exc.msg} at character {exc.pos})", line.rstrip("\n")
 
 
 def _read_json_array(handle, chunk_size: int = 1 << 20) -> Iterator[tuple[Any, str | None, str | None]]:

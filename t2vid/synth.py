@@ -11,7 +11,8 @@ import shutil
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from itertools import islice
 from typing import Iterator
 
@@ -54,6 +55,7 @@ class SynthError(RuntimeError):
 
 def synth(config: SynthConfig) -> RunSummary:
     """Run the whole pipeline for `config`; the Python API behind `t2vid synth`."""
+    config = replace(config, output=str(Path(config.output).resolve()))  # workers may run elsewhere (Ray)
     sources = resolve_sources(config.sources)
     names = tuple(s.name for s in sources)
     Adapter(config, names)  # fail on a bad preset or template before touching OUT
@@ -97,8 +99,8 @@ def _claim_output(out: OutputDir, config: SynthConfig) -> None:
     if existing is None and root.exists() and any(root.iterdir()):
         raise UsageError(f"output directory {root} is not empty and holds no t2vid manifest; use --overwrite or another -o")
     if existing is not None:
-        before = existing.get("config", {})
-        now = config_for_manifest(config)
+        before = _flatten(existing.get("config", {}))
+        now = _flatten(config_for_manifest(config))
         differs = sorted(k for k in set(before) | set(now) if k not in RUNTIME and before.get(k) != now.get(k))
         if differs:
             raise UsageError(f"{root} holds a run with different settings ({', '.join(differs)}); use --overwrite to start over or pick another -o")
@@ -110,6 +112,16 @@ def _claim_output(out: OutputDir, config: SynthConfig) -> None:
         probe.unlink()
     except OSError as exc:
         raise UsageError(f"cannot write to output directory {root}: {exc.strerror or exc}") from None
+
+
+def _flatten(settings: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = value
+    return flat
 
 
 RUNTIME = ("workers", "engine", "ray_address", "overwrite", "quiet", "output")

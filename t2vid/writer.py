@@ -14,11 +14,24 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
 MANIFEST = "manifest.json"
 TMP_DIR = ".tmp"
+FAILPOINT_ENV = "T2VID_FAILPOINT"
+_failpoint_hits: dict[str, int] = {}
+
+
+def failpoint(name: str) -> None:
+    """Crash-testing aid: T2VID_FAILPOINT=name:N (a file name, "frame" or "frames-committed") kills this process (SIGKILL) the Nth time `name` is reached."""
+    wanted = os.environ.get(FAILPOINT_ENV)
+    if not wanted or not wanted.startswith(name + ":"):
+        return
+    _failpoint_hits[name] = _failpoint_hits.get(name, 0) + 1
+    if _failpoint_hits[name] == int(wanted.rsplit(":", 1)[1]):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def shard_name(number: int) -> str:
@@ -70,6 +83,7 @@ class OutputDir:
         try:
             for index, data in enumerate(frames):
                 (staging / self.frame_name(index, len(frames), extension)).write_bytes(data)
+                failpoint("frame")
             final.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.rename(staging, final)
@@ -113,6 +127,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_bytes(data)
+        failpoint(path.name)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

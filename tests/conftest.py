@@ -1,0 +1,51 @@
+"""Shared helpers: small datasets built by the tests and a synth runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+LICENSES = Path("/usr/share/common-licenses")
+
+
+def write_jsonl(path: Path, records: list) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def license_text(name: str = "Apache-2.0", words: int | None = None) -> str:
+    text = (LICENSES / name).read_text()
+    return " ".join(text.split()[:words]) if words else text
+
+
+def run_synth(output: Path, *sources, **settings):
+    """The Python API with fast test defaults; returns the summary."""
+    from t2vid.config import build_config
+    from t2vid.synth import synth
+
+    values = {"sources": tuple(str(s) for s in sources), "output": str(output), "workers": 1, "quiet": True}
+    values.update(settings)
+    return synth(build_config(values))
+
+
+def shard_lines(output: Path) -> list[dict]:
+    manifest = json.loads((output / "manifest.json").read_text())
+    return [json.loads(line) for shard in manifest["shards"] for line in (output / shard).read_text().splitlines()]
+
+
+def tree_bytes(root: Path, skip=("manifest.json",)) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and p.name not in skip}
+
+
+@pytest.fixture
+def english_jsonl(tmp_path) -> Path:
+    records = [
+        {"context": license_text("Apache-2.0", 600), "question": "What is licensed?", "answer": "The Work."},
+        {"context": license_text("Apache-2.0", 600), "question": "Who may sue?", "answer": "Nobody."},
+        {"context": license_text("BSD"), "question": "How many conditions?", "answer": "Three."},
+        {"context": license_text("MPL-2.0", 300), "question": "What is a Contributor?", "answer": "A person who contributes."},
+    ]
+    return write_jsonl(tmp_path / "english.jsonl", records)

@@ -1,0 +1,166 @@
+"""`t2vid synth` end to end: the output contract, rejects, determinism, fidelity, usage errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from t2vid.cli import main
+from t2vid.layout import is_invisible, split_units
+
+from conftest import FIXTURES, run_synth, shard_lines, tree_bytes, write_jsonl
+
+GENERIC = FIXTURES / "generic-sample.jsonl"
+
+
+def _squash(text: str) -> str:
+    return "".join(c for c in text if not c.isspace() and not is_invisible(c))
+
+
+def test_fixture_contract_and_rejects(tmp_path):
+    out = tmp_path / "out"
+    summary = run_synth(out, GENERIC, size="224x224", words_per_frame=40)
+    manifest = json.loads((out / "manifest.json").read_text())
+    samples = shard_lines(out)
+    rejects = [json.loads(line) for path in manifest["rejects"] for line in (out / path).read_text().splitlines()]
+    assert manifest["status"] == "complete"
+    assert manifest["samples"] == len(samples) == 3
+    assert manifest["rejected"] == len(rejects) == 5
+    assert manifest["read"] == manifest["samples"] + manifest["rejected"] == 8
+    assert manifest["frames"] == sum(s["num_frames"] for s in samples)
+    assert manifest["t2vid_version"] and manifest["config"]["words_per_frame"] == 40
+    reasons = {r["index"]: r["reason"] for r in rejects}
+    assert reasons[2].startswith("line 3 is not valid JSON")
+    assert reasons[4] == "missing field 'context'"
+    assert reasons[5] == "empty 'context'"
+    assert reasons[6] == "'context' is not a string (got int)"
+    assert reasons[7] == "'answer' is not a string (got null)"
+    assert rejects[0]["record"].startswith('{"context": "this line is broken JSON"')
+    assert rejects[1]["record"] == {"question": "No context here?", "answer": "none"}
+    ids = [s["id"] for s in samples]
+    assert len(set(ids)) == len(ids) and all(re.fullmatch(r"[A-Za-z0-9_.-]+", i) for i in ids)
+    for sample in samples:
+        assert len(sample["images"]) == len(sample["texts"]) == sample["num_frames"] > 0
+        assert sample["source"]["split"] == "train" and isinstance(sample["source"]["index"], int)
+        assert sample["images"] == sorted(sample["images"])
+        for path in sample["images"]:
+            with Image.open(out / path) as image:
+                assert image.size == (224, 224)
+    emoji = next(s for s in samples if "🚀" in json.dumps(s, ensure_ascii=False) or s["missing_glyphs"])
+    assert emoji["missing_glyphs"] == ["🚀"] and manifest["missing_glyphs"] == {"🚀": 1}
+    assert summary.samples == 3
+
+
+def test_fidelity_and_word_budget(tmp_path):
+    out = tmp_path / "out"
+    run_synth(out, GENERIC, words_per_frame=115)
+    records = {i: json.loads(line) for i, line in enumerate(GENERIC.read_text().splitlines()) if i in (0, 1, 3)}
+    for sample in shard_lines(out):
+        context = records[sample["source"]["index"]]["context"]
+        expected = _squash("".join(c for c in context if c not in sample["missing_glyphs"]))
+        assert _squash("".join(sample["texts"])) == expected
+        assert all(len(split_units(text)) <= 115 for text in sample["texts"])
+
+
+def test_output_identical_for_any_worker_count(tmp_path, english_jsonl):
+    one, two = tmp_path / "one", tmp_path / "two"
+    run_synth(one, english_jsonl, GENERIC, shard_size=2, workers=1, size="256x256")
+    run_synth(two, english_jsonl, GENERIC, shard_size=2, workers=2, size="256x256")
+    assert tree_bytes(one) == tree_bytes(two)
+    m1, m2 = (json.loads((d / "manifest.json").read_text()) for d in (one, two))
+    for key in ("samples", "frames", "rejected", "shards", "frame_files"):
+        assert m1[key] == m2[key]
+
+
+def test_same_context_frames_rendered_once(tmp_path, english_jsonl):
+    out = tmp_path / "out"
+    run_synth(out, english_jsonl, size="256x256")
+    samples = shard_lines(out)
+    assert samples[0]["images"] == samples[1]["images"]  # two questions on one document
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["frames_reused"] == samples[0]["num_frames"]
+    assert manifest["frame_files"] == manifest["frames"] - manifest["frames_reused"]
+
+
+def test_config_file_with_flags_winning(tmp_path, english_jsonl):
+    config = tmp_path / "c.yaml"
+    config.write_text("size: 300x200\nfont-size: 14\nwords_per_frame: 30\n")
+    out = tmp_path / "out"
+    assert main(["synth", str(english_jsonl), "-o", str(out), "--config", str(config), "--font-size", "16", "-q", "--workers", "1"]) == 0
+    style = json.loads((out / "manifest.json").read_text())["config"]["style"]
+    assert (style["width"], style["height"], style["font_size"]) == (300, 200, 16)
+    assert all(len(t.split()) <= 30 for s in shard_lines(out) for t in s["texts"])
+
+
+def test_resume_refuses_other_settings_and_overwrite_starts_over(tmp_path, english_jsonl, capsys):
+    out = tmp_path / "out"
+    assert main(["synth", str(english_jsonl), "-o", str(out), "-q", "--workers", "1"]) == 0
+    assert main(["synth", str(english_jsonl), "-o", str(out), "-q", "--workers", "1", "--font-size", "24"]) == 2
+    err = capsys.readouterr().err
+    assert "different settings (style.font_size)" in err and err.count("\n") == 1
+    assert main(["synth", str(english_jsonl), "-o", str(out), "-q", "--workers", "1", "--font-size", "24", "--overwrite"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["config"]["style"]["font_size"] == 24
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--size", "448"], "--size must look like WIDTHxHEIGHT"),
+    (["--preset", "nope"], "unknown preset 'nope'"),
+    (["--font", "/no/such/font.ttf"], "font file not found"),
+    (["--font", "No Such Family Xyz"], "font family not installed"),
+    (["--workers", "0"], "--workers must be at least 1"),
+    (["--fg", "notacolour"], "not a colour"),
+    (["--segmenter", "bogus"], "Invalid value for '--segmenter'"),
+])
+def test_bad_usage_exits_2_with_one_line(tmp_path, capsys, args, message):
+    assert main(["synth", str(GENERIC), "-o", str(tmp_path / "o"), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_missing_source_file(tmp_path, capsys):
+    assert main(["synth", str(tmp_path / "absent.jsonl"), "-o", str(tmp_path / "o")]) == 2
+    assert "file not found" in capsys.readouterr().err
+
+
+def test_non_empty_foreign_output_is_refused(tmp_path, capsys):
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "precious.txt").write_text("keep me")
+    assert main(["synth", str(GENERIC), "-o", str(tmp_path / "o"), "-q"]) == 2
+    assert (tmp_path / "o" / "precious.txt").read_text() == "keep me"
+
+
+def test_cli_on_builtin_sample_says_so(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "t2vid.cli", "synth", "-o", str(tmp_path / "s"), "--workers", "1"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "built-in sample" in result.stderr
+    assert "samples written   5" in result.stderr
+    manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    assert manifest["samples"] == 5 and manifest["rejected"] == 0
+
+
+def test_ids_from_untrusted_names_stay_inside_output(tmp_path):
+    evil = tmp_path / "..%2F..%2Fetc"
+    evil.mkdir()
+    data = write_jsonl(evil / "..passwd.jsonl", [{"id": "../../etc/passwd", "context": "some words here", "question": "q", "answer": "a"}])
+    out = tmp_path / "out"
+    run_synth(out, data)
+    (sample,) = shard_lines(out)
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", sample["id"])
+    for path in sample["images"]:
+        assert (out / path).resolve().is_relative_to(out.resolve())
+    assert not any(p.name == "passwd" for p in tmp_path.rglob("*") if not p.is_relative_to(out) and p.suffix != ".jsonl")
+
+
+def test_unwritable_output_is_a_clean_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["synth", str(GENERIC), "-o", str(blocker / "sub"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write" in err or "not a directory" in err
+    assert err.count("\n") == 1
