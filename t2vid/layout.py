@@ -119,7 +119,8 @@ class Line:
 
     @property
     def text(self) -> str:
-        return "".join((" " if p.unit.space_before and n else "") + p.unit.text for n, p in enumerate(self.units))
+        """The characters actually drawn (missing glyphs are left out)."""
+        return "".join((" " if p.unit.space_before and n else "") + "".join(r.text for r in p.measured.runs) for n, p in enumerate(self.units))
 
 
 @dataclass(frozen=True)

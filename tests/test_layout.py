@@ -1,0 +1,161 @@
+"""Layout and rendering: the fit guarantee, fidelity, line breaking rules and golden frames."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from PIL import Image
+
+from t2vid.fonts import resolve_face
+from t2vid.layout import CLOSING, OPENING, Layouter, is_invisible, split_units
+from t2vid.render import Renderer, encode_image
+from t2vid.segment import segment
+from t2vid.style import RenderStyle
+
+GOLDEN = Path(__file__).parent / "golden"
+FACE = resolve_face(None)
+
+
+def _style(**kwargs) -> RenderStyle:
+    return RenderStyle(font=FACE.path, font_index=FACE.index, **kwargs)
+
+
+def _squash(text: str) -> str:
+    return "".join(c for c in text if not c.isspace() and not is_invisible(c))
+
+
+def _check(text: str, style: RenderStyle, segmenter="fit", words=115, overlap=0):
+    """Segment + render; assert no ink in the margins and every drawable character kept in order."""
+    layouter, renderer = Layouter(style), Renderer(style)
+    result = segment(text, layouter, segmenter, words, overlap)
+    m = style.margin
+    for frame in result.frames:
+        pixels = np.asarray(renderer.draw(frame).convert("L"))
+        ink = pixels < 250
+        assert not ink[:m].any() and not ink[-m:].any() and not ink[:, :m].any() and not ink[:, -m:].any()
+    drawn = "".join("\n".join(f.text.split("\n")[f.overlap_lines:]) for f in result.frames)
+    missing = set(result.missing_glyphs)
+    assert _squash(drawn) == _squash("".join(c for c in text if c not in missing))
+    return result
+
+
+text_strategy = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)) | st.sampled_from(list(" \n\t\u200b\u200f\u0301\u0308ЖжاًمあいうＡ漢字，。「」W=/-_.")),
+    max_size=400,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=text_strategy,
+    font_size=st.integers(8, 64),
+    width=st.integers(224, 1024),
+    height=st.integers(224, 1024),
+    segmenter=st.sampled_from(["words", "sentences", "fit"]),
+    overlap=st.integers(0, 2),
+)
+def test_fit_guarantee_and_fidelity_for_any_text(text, font_size, width, height, segmenter, overlap):
+    _check(text, _style(width=width, height=height, font_size=font_size), segmenter, 20, overlap)
+
+
+@settings(max_examples=15, deadline=None)
+@given(token=st.text(alphabet="abcdef0123456789=/:.?&ABCDEF", min_size=60, max_size=600), font_size=st.integers(8, 64))
+def test_tokens_longer_than_a_line_are_broken_not_clipped(token, font_size):
+    result = _check(f"see {token} end", _style(width=224, height=224, font_size=font_size))
+    assert len(result.frames) >= 1
+
+
+def test_words_budget_is_never_exceeded():
+    text = " ".join(f"w{i}" for i in range(1000))
+    result = _check(text, _style(), "words", 115)
+    assert all(len(split_units(f.text)) <= 115 for f in result.frames)
+    assert sum(len(split_units(f.text)) for f in result.frames) == 1000
+
+
+def test_large_font_moves_overflow_to_next_frame():
+    text = " ".join(["legibility"] * 115)
+    result = _check(text, _style(font_size=48), "words", 115)
+    assert len(result.frames) > 1  # 115 words at size 48 cannot fit one 448x448 frame
+
+
+def test_cjk_breaks_between_characters_with_kinsoku():
+    text = "造纸术是中国古代的四大发明之一。「蔡侯纸」很快在全国推广开来，人们称之为“蔡侯纸”！" * 8
+    result = _check(text, _style(width=300, height=600))
+    lines = [line for frame in result.frames for line in frame.text.split("\n")]
+    assert len(lines) > 3
+    assert not any(line[0] in CLOSING for line in lines)
+    assert not any(line[-1] in OPENING for line in lines)
+    assert all(len(split_units(line)) >= 10 for line in lines[:-1])  # CJK lines are filled, not one endless line
+
+
+def test_cjk_character_counts_as_one_word():
+    units = split_units("汉字abc，中文 mixed text")
+    assert [u.text for u in units] == ["汉", "字", "abc，", "中", "文", "mixed", "text"]
+    assert [u.space_before for u in units] == [True, False, False, False, False, True, True]
+
+
+def test_sentences_segmenter_ends_frames_at_sentence_ends():
+    text = " ".join(f"Sentence number {i} has exactly seven words." for i in range(60))
+    result = _check(text, _style(), "sentences", 40)
+    assert all(f.text.rstrip().endswith(".") for f in result.frames)
+    assert all(len(split_units(f.text)) <= 40 for f in result.frames)
+
+
+def test_overlap_repeats_last_lines():
+    text = " ".join(f"word{i}" for i in range(600))
+    result = _check(text, _style(), "fit", overlap=2)
+    for previous, frame in zip(result.frames, result.frames[1:]):
+        assert frame.overlap_lines == 2
+        assert frame.text.split("\n")[:2] == previous.text.split("\n")[-2:]
+
+
+def test_missing_glyphs_are_left_out_and_reported():
+    result = _check("private \ue000 use and rocket 🚀 here", _style())
+    assert "\ue000" in result.missing_glyphs
+    assert "\ue000" not in result.frames[0].text
+
+
+def test_rtl_and_complex_scripts_render_inside_margins():
+    _check("مرحبا بالعالم هذا نص عربي طويل " * 20 + "नमस्ते दुनिया " * 20 + "שלום עולם " * 20, _style())
+
+
+@pytest.mark.parametrize("align,valign", [("left", "top"), ("justify", "top"), ("center", "center")])
+def test_alignments_stay_inside_margins(align, valign):
+    _check("Alignment test with several words of different lengths. " * 30, _style(align=align, valign=valign))
+
+
+def test_png_is_deterministic_and_grayscale_by_default():
+    style = _style()
+    frame = segment("Deterministic bytes please.", Layouter(style), "fit").frames[0]
+    first = encode_image(Renderer(style).draw(frame), style)
+    again = encode_image(Renderer(style).draw(frame), style)
+    assert first == again
+    assert Image.open(__import__("io").BytesIO(first)).mode == "L"
+
+
+GOLDEN_CASES = {
+    "english": ("The quick brown fox jumps over the lazy dog. " * 12, {}),
+    "chinese": ("造纸术是中国古代的四大发明之一。东汉时期，蔡伦改进了造纸的方法。" * 4, {}),
+    "justify-rgb": ("Justified text in colour, with a long token https://example.org/" + "a" * 80 + " at the end. " * 5, {"align": "justify", "mode": "RGB", "fg": "#203040", "bg": "#f8f0e0"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
+def test_golden_frames(name):
+    """A layout or rendering change shows up here; regenerate with T2VID_UPDATE_GOLDEN=1 after checking the images."""
+    text, options = GOLDEN_CASES[name]
+    style = _style(**options)
+    frame = segment(text, Layouter(style), "fit").frames[0]
+    image = Renderer(style).draw(frame)
+    path = GOLDEN / f"{name}.png"
+    if os.environ.get("T2VID_UPDATE_GOLDEN"):
+        GOLDEN.mkdir(exist_ok=True)
+        image.save(path)
+    with Image.open(path) as golden:
+        assert golden.mode == image.mode and golden.size == image.size
+        assert hashlib.sha256(golden.tobytes()).hexdigest() == hashlib.sha256(image.tobytes()).hexdigest()
