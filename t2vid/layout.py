@@ -9,6 +9,7 @@ cheap (a 115-word frame repeats most of its words across a document).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -61,6 +62,10 @@ class Unit:
     sentence_end: bool = False
 
 
+_SIMPLE_WORD = re.compile(r"[\x21-\x7e\u00a1-\u02ff\u0370-\u03ff\u0400-\u04ff]+")
+_CLOSING_NOT_END = "".join(CLOSING - SENTENCE_END)
+
+
 def split_units(text: str) -> list[Unit]:
     """Whitespace-delimited words, with CJK runs broken between characters.
 
@@ -68,21 +73,32 @@ def split_units(text: str) -> list[Unit]:
     the unit after it, so no line starts with `，` or ends with `「`.
     """
     units: list[Unit] = []
-    for word in "".join(c for c in text if c.isspace() or not is_invisible(c)).split():
-        pieces: list[str] = []
-        glue_next = False
-        for char in word:
-            if pieces and (char in CLOSING or glue_next or unicodedata.category(char).startswith("M")):
-                pieces[-1] += char
-            elif is_cjk(char) or char in OPENING or not pieces or is_cjk(pieces[-1][-1]):
-                pieces.append(char)
-            else:
-                pieces[-1] += char
-            glue_next = char in OPENING
+    words = text.split()
+    if not "".join(words).isprintable():  # rare: control, format or surrogate characters to drop
+        words = "".join(c for c in text if c.isspace() or not is_invisible(c)).split()
+    for word in words:
+        if _SIMPLE_WORD.fullmatch(word):  # Latin, Greek, Cyrillic: the word is the unit
+            pieces = [word]
+        else:
+            pieces = _split_word(word)
         for n, piece in enumerate(pieces):
-            end = piece.rstrip("".join(CLOSING - SENTENCE_END))[-1:] in SENTENCE_END
+            end = piece.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END
             units.append(Unit(piece, space_before=n == 0, sentence_end=end))
     return units
+
+
+def _split_word(word: str) -> list[str]:
+    pieces: list[str] = []
+    glue_next = False
+    for char in word:
+        if pieces and (char in CLOSING or glue_next or unicodedata.category(char).startswith("M")):
+            pieces[-1] += char
+        elif is_cjk(char) or char in OPENING or not pieces or is_cjk(pieces[-1][-1]):
+            pieces.append(char)
+        else:
+            pieces[-1] += char
+        glue_next = char in OPENING
+    return pieces
 
 
 @dataclass(frozen=True)
@@ -272,12 +288,15 @@ class Layouter:
                 if i >= len(items) or count >= limit:
                     break
                 line, new = [], 0
+                pen = left = right = 0
                 while i + new < len(items) and count + new < limit:
-                    candidate = line + [items[i + new]]
-                    _, left, right = self._line_extent(candidate)
-                    if line and right - left > self.line_width:
+                    unit, m = items[i + new]
+                    x = pen + self.space if line and unit.space_before else pen
+                    new_left, new_right = min(left, x + m.ink[0]), max(right, x + m.ink[2])
+                    if line and new_right - new_left > self.line_width:
                         break
-                    line = candidate
+                    line.append(items[i + new])
+                    pen, left, right = x + m.advance, new_left, new_right
                     new += 1
             top = min(m.ink[1] for _, m in line)
             bottom = max(m.ink[3] for _, m in line)
@@ -315,7 +334,7 @@ class Layouter:
                 extra = self.line_width - width
                 xs = [x + (extra * sum(1 for g in gaps if g <= k)) // len(gaps) for k, x in enumerate(xs)]
             if any(m.rtl for _, m in line):  # right-to-left line: mirror the order of the units
-                xs = [right - (x + m.advance) + left for x, (_, m) in zip(xs, line)]
+                xs = [left + right - x - m.ink[0] - m.ink[2] for x, (_, m) in zip(xs, line)]  # keeps each ink box inside [left, right]
             units = tuple(PlacedUnit(u, m, x + shift, baseline) for x, (u, m) in zip(xs, line))
             placed_lines.append(Line(units))
             for _, m in line:
