@@ -19,6 +19,7 @@ from t2vid.style import RenderStyle
 
 EXTENSIONS = {"png": "png", "jpg": "jpg", "webp": "webp"}
 _MASK_CACHE_SIZE = 50_000
+_TO_4_BITS = [value >> 4 for value in range(256)]
 
 
 class Renderer:
@@ -68,7 +69,10 @@ class Renderer:
 def encode_image(image: Image.Image, style: RenderStyle) -> bytes:
     """Deterministic bytes: no timestamps or varying metadata in any format."""
     buffer = io.BytesIO()
-    if style.image_format == "png":
+    if style.image_format == "png" and style.png_bits == 4:
+        # Pillow writes the low 4 bits of each pixel: scale to 0..15 first (decoders scale back to 0..255).
+        image.point(_TO_4_BITS).save(buffer, "PNG", compress_level=style.png_compress_level, bits=4)
+    elif style.image_format == "png":
         image.save(buffer, "PNG", compress_level=style.png_compress_level)
     elif style.image_format == "jpg":
         image.save(buffer, "JPEG", quality=style.quality, optimize=False)

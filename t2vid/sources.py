@@ -120,11 +120,11 @@ def _read(source: Source, split: str, subset: str | None) -> Iterator[tuple[Any,
 
 
 def _read_json(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
-    """A JSON array (read element by element) or JSON Lines."""
+    """A .json array (read element by element), or JSON Lines (.jsonl, or a .json that is not an array)."""
     with open(path, encoding="utf-8", errors="surrogateescape") as handle:
         head = handle.read(4096)
         handle.seek(0)
-        if head.lstrip().startswith("["):
+        if Path(path).suffix.lower() == ".json" and head.lstrip().startswith("["):
             yield from _read_json_array(handle)
             return
         for number, line in enumerate(handle, 1):

@@ -159,3 +159,13 @@ def test_golden_frames(name):
     with Image.open(path) as golden:
         assert golden.mode == image.mode and golden.size == image.size
         assert hashlib.sha256(golden.tobytes()).hexdigest() == hashlib.sha256(image.tobytes()).hexdigest()
+
+
+def test_four_bit_png_decodes_to_full_range():
+    style = _style(png_bits=4)
+    frame = segment("Sixteen grey levels.", Layouter(style), "fit").frames[0]
+    image = Renderer(style).draw(frame)
+    decoded = Image.open(__import__("io").BytesIO(encode_image(image, style)))
+    pixels = np.asarray(decoded.convert("L")).astype(int)
+    assert pixels.max() == 255 and pixels.min() == 0
+    assert np.abs(pixels - np.asarray(image).astype(int)).max() <= 15
