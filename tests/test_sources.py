@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -80,7 +83,8 @@ def test_hub_ids_take_the_hub_path():
     assert source.kind == "hub"
 
 
-def test_unreachable_hub_is_a_one_line_usage_error(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(UsageError, match="cannot load Yukang/LongAlpaca-12k"):
-        _records("Yukang/LongAlpaca-12k")
+def test_unreachable_hub_is_a_one_line_usage_error(tmp_path):
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    result = subprocess.run([sys.executable, "-m", "t2vid.cli", "synth", "Yukang/LongAlpaca-12k", "-o", str(tmp_path / "o")], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.startswith("t2vid: error: cannot load Yukang/LongAlpaca-12k") and result.stderr.count("\n") == 1
