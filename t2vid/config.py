@@ -1,13 +1,13 @@
 """Settings of a synth run: one object, built once from a YAML file and flags.
 
-Every field here is written to the manifest's `config`; the subset in
-`OUTPUT_KEYS` decides whether an existing OUT may be resumed.
+Every field here is written to the manifest's `config`; all but
+`RUNTIME_KEYS` must match for an existing OUT to be resumed.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import yaml
@@ -54,13 +54,6 @@ class SynthConfig:
     overwrite: bool = False
     quiet: bool = False
 
-    def output_settings(self) -> dict:
-        """Settings that change what is written; a resume must match them exactly."""
-        settings = asdict(self)
-        for key in RUNTIME_KEYS:
-            settings.pop(key)
-        return settings
-
     def validate(self) -> None:
         try:
             self.style.validate()
@@ -80,7 +73,7 @@ class SynthConfig:
                 raise UsageError(message)
 
 
-RUNTIME_KEYS = ("workers", "engine", "ray_address", "overwrite", "quiet", "output")
+RUNTIME_KEYS = ("workers", "engine", "ray_address", "overwrite", "quiet", "output")  # may differ on resume
 STYLE_KEYS = {f.name for f in fields(RenderStyle)}
 CONFIG_KEYS = {f.name for f in fields(SynthConfig)} - {"style"}
 
@@ -136,7 +129,3 @@ def build_config(values: dict) -> SynthConfig:
         raise UsageError(f"bad setting: {exc}") from None
     config.validate()
     return config
-
-
-def with_overrides(config: SynthConfig, **changes) -> SynthConfig:
-    return replace(config, **changes)

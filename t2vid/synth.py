@@ -19,7 +19,7 @@ from typing import Iterator
 from t2vid import __version__
 from t2vid.adapt import Adapter
 from t2vid.budget import Budget
-from t2vid.config import SynthConfig, UsageError
+from t2vid.config import RUNTIME_KEYS, SynthConfig, UsageError
 from t2vid.engines import get_engine
 from t2vid.fonts import font_package_for
 from t2vid.pipeline import ShardResult, ShardTask
@@ -40,6 +40,7 @@ class RunSummary:
     missing_glyphs: Counter = field(default_factory=Counter)
     shards: list[str] = field(default_factory=list)
     shards_resumed: int = 0
+    frames_resumed: int = 0
     seconds: float = 0.0
 
     def add(self, result: ShardResult) -> None:
@@ -101,7 +102,7 @@ def _claim_output(out: OutputDir, config: SynthConfig) -> None:
     if existing is not None:
         before = _flatten(existing.get("config", {}))
         now = _flatten(config_for_manifest(config))
-        differs = sorted(k for k in set(before) | set(now) if k not in RUNTIME and before.get(k) != now.get(k))
+        differs = sorted(k for k in set(before) | set(now) if k not in RUNTIME_KEYS and before.get(k) != now.get(k))
         if differs:
             raise UsageError(f"{root} holds a run with different settings ({', '.join(differs)}); use --overwrite to start over or pick another -o")
     try:
@@ -122,9 +123,6 @@ def _flatten(settings: dict, prefix: str = "") -> dict:
         else:
             flat[prefix + key] = value
     return flat
-
-
-RUNTIME = ("workers", "engine", "ray_address", "overwrite", "quiet", "output")
 
 
 def config_for_manifest(config: SynthConfig) -> dict:
@@ -154,6 +152,7 @@ def _plan(config: SynthConfig, out: OutputDir, summary: RunSummary, records: Ite
             summary.add(ShardResult.from_counts(counts))
             summary.shards.append(f"shards/{shard_name(number)}.jsonl")
             summary.shards_resumed += 1
+            summary.frames_resumed += counts.get("frames", 0)
         else:
             yield ShardTask(number, chunk)
         number += 1
@@ -191,7 +190,7 @@ class _Progress:
             self.bar = tqdm(unit=" samples", file=sys.stderr, dynamic_ncols=True)
 
     def update(self, result: ShardResult, summary: RunSummary, elapsed: float) -> None:
-        rate = summary.frames / elapsed if elapsed else 0.0
+        rate = (summary.frames - summary.frames_resumed) / elapsed if elapsed else 0.0
         if self.bar is not None:
             self.bar.update(result.samples)
             self.bar.set_postfix(frames=summary.frames, fps=f"{rate:.0f}")
@@ -205,7 +204,7 @@ class _Progress:
 
 def format_summary(summary: RunSummary) -> str:
     """The one-screen report printed at the end of `t2vid synth`."""
-    rate = summary.frames / summary.seconds if summary.seconds else 0.0
+    rate = (summary.frames - summary.frames_resumed) / summary.seconds if summary.seconds else 0.0
     lines = [
         f"t2vid synth -> {summary.output}",
         f"  records read      {summary.read}",

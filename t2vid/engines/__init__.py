@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator
-
-from t2vid.pipeline import ShardResult, ShardTask
-
-ShardFunction = Callable[[ShardTask], ShardResult]
-
 
 def get_engine(name: str):
+    """`local` (process pool) or `ray`; both take (config, dataset names, tasks) and yield ShardResults."""
     if name == "ray":
         from t2vid.engines.ray import run_ray
 
@@ -17,6 +12,3 @@ def get_engine(name: str):
     from t2vid.engines.local import run_local
 
     return run_local
-
-
-__all__ = ["ShardFunction", "get_engine", "Iterable", "Iterator"]
