@@ -57,3 +57,21 @@ def test_killed_run_resumes_to_identical_output(tmp_path, dataset, failpoint):
     for key in ("samples", "frames", "rejected", "shards", "frame_files", "missing_glyphs", "rejected_by_reason"):
         assert final[key] == expected[key]
     assert final["status"] == "complete"
+
+
+def test_disk_full_is_one_line_and_commits_nothing(tmp_path, dataset):
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tiny tmpfs needs root")
+    data, _ = dataset
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=120k", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount tmpfs here")
+    try:
+        result = _synth(data, mount / "out")
+        assert result.returncode == 1
+        assert result.stderr.strip() == f"t2vid: error: cannot write to {mount / 'out'}: No space left on device"
+        assert not list((mount / "out" / "shards").glob("*.jsonl"))
+        assert not list((mount / "out" / "shards").glob("*.done.json"))
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
