@@ -65,11 +65,13 @@ class Parsed:
 
 Parser = Callable[[dict, Preset], Parsed]
 PARSERS: dict[str, Parser] = {}
+PARSER_FIELDS: dict[str, tuple[str, ...]] = {}  # keys a preset's `fields` must have, checked when it is loaded
 
 
-def parser(name: str) -> Callable[[Parser], Parser]:
+def parser(name: str, fields: tuple[str, ...] = ()) -> Callable[[Parser], Parser]:
     def register(function: Parser) -> Parser:
         PARSERS[name] = function
+        PARSER_FIELDS[name] = fields
         return function
 
     return register
@@ -88,17 +90,6 @@ def require_text(record: dict, name: str) -> str:
     return value
 
 
-@parser("fields")
-def parse_fields(record: dict, preset: Preset) -> Parsed:
-    """Context, question and answer each in a field of their own."""
-    names = preset.fields
-    return Parsed(
-        require_text(record, names["context"]),
-        require_text(record, names["question"]),
-        require_text(record, names["answer"]),
-    )
-
-
 def presets_dir() -> Path:
     """configs/presets in a checkout; the copy packaged as t2vid/configs in a wheel."""
     return Path(str(resources.files("t2vid.configs"))) / "presets"
@@ -109,6 +100,8 @@ def list_presets() -> dict[str, Preset]:
 
 
 def load_preset(name_or_path: str) -> Preset:
+    import t2vid.parsers  # noqa: F401  - registers the parsers presets name
+
     path = Path(name_or_path)
     if not (path.suffix in (".yaml", ".yml") and path.is_file()):
         path = presets_dir() / f"{name_or_path}.yaml"
@@ -119,15 +112,20 @@ def load_preset(name_or_path: str) -> Preset:
     data.setdefault("name", path.stem)
     if data.get("parser") not in PARSERS:
         raise UsageError(f"preset {path.stem}: unknown parser {data.get('parser')!r}")
-    return Preset(**data)
+    try:
+        preset = Preset(**data)
+    except TypeError as exc:
+        raise UsageError(f"preset {path}: {exc}") from None
+    missing = [key for key in PARSER_FIELDS[preset.parser] if not isinstance(preset.fields, dict) or key not in preset.fields]
+    if missing:
+        raise UsageError(f"preset {path.stem}: `fields` must name {', '.join(missing)} for parser {preset.parser}")
+    return preset
 
 
 class Adapter:
     """Applies one preset, with the user's overrides, to raw records."""
 
     def __init__(self, config: SynthConfig, dataset_names: tuple[str, ...] = ()):
-        import t2vid.parsers  # noqa: F401  - registers the dataset parsers
-
         preset = load_preset(config.preset)
         fields_ = dict(preset.fields)
         for key, override in (("context", config.context_field), ("question", config.question_field), ("answer", config.answer_field)):

@@ -204,7 +204,12 @@ def read_frame(binary: str, root: Path, ref: FrameRef, lang: str) -> FrameCheck:
 
 def verify_ocr(out: str | Path, sample: int = 100, seed: int = 0, lang: str = "auto", workers: int | None = None, progress: bool = False) -> OcrReport:
     """OCR a seeded sample of OUT's frames and score each against its record text."""
-    refs, available = sample_frames(out, sample, seed)
+    try:
+        refs, available = sample_frames(out, sample, seed)
+    except UsageError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the samples of {out}: {exc}") from None
     langs = [detect_lang(ref.text) if lang == "auto" else lang for ref in refs]
     binary, engine = find_tesseract(set(langs) or {"eng"})
     root = Path(out)
@@ -270,8 +275,7 @@ def report_json(report: OcrReport, max_cer: float) -> dict:
 @click.option("--lang", default="auto", show_default=True, help="Tesseract language(s) for every frame, e.g. eng, chi_sim, chi_sim+eng; auto: chosen per frame by script.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Tesseract processes at once.  [default: all cores]")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.pass_context
-def verify_command(ctx, output, ocr, sample, seed, max_cer, lang, workers, as_json):
+def verify_command(output, ocr, sample, seed, max_cer, lang, workers, as_json):
     """Check that OUTPUT's frames read back as their record texts.
 
     \b
@@ -288,4 +292,4 @@ def verify_command(ctx, output, ocr, sample, seed, max_cer, lang, workers, as_js
     else:
         click.echo(format_report(report, max_cer))
     if report.scores()["overall"].cer > max_cer:
-        ctx.exit(1)
+        raise SystemExit(1)

@@ -1,0 +1,123 @@
+"""Hugging Face datasets: Parquet shards with the frames embedded, plus the same data saved for load_from_disk.
+
+DEST/data/train-NNNNN-of-NNNNN.parquet is what `load_dataset("parquet",
+data_files=...)` (or `load_dataset(DEST)`) and the Hub read; DEST/arrow/ is
+`Dataset.save_to_disk` output for `load_from_disk`. `frames` is a sequence of
+Image features holding each frame's bytes, so the dataset no longer needs OUT.
+Both layouts hold every frame: together about twice the size of the frames.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from t2vid.exports import ExportOptions, Format, Item, Writer, metadata
+
+ROW_GROUP = 100  # rows per Parquet row group: datasets' choice for image data, keeps readers' memory small
+DISK_DIR = "arrow"
+
+
+def features():
+    from datasets import Features, Image, Sequence, Value
+
+    text = Value("string")
+    return Features(
+        {
+            "id": text,
+            "frames": Sequence(Image()),
+            "instruction": text,
+            "answer": text,
+            "turns": [{"instruction": text, "answer": text}],
+            "texts": Sequence(text),
+            "num_frames": Value("int32"),
+            "width": Value("int32"),
+            "height": Value("int32"),
+            "source": {"dataset": text, "split": text, "index": Value("int64")},
+        }
+    )
+
+
+class HfWriter(Writer):
+    def __init__(self, options: ExportOptions):
+        import pyarrow.parquet
+
+        self.parquet = pyarrow.parquet
+        self.options = options
+        self.data_dir = options.dest / "data"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.data_dir.glob("train-*.parquet"):
+            stale.unlink()
+        self.features = features()
+        self.schema = self.features.arrow_schema
+        self.pending: list[dict] = []
+        self.samples = 0
+        self.shard_writer = None
+        self.temporaries: list[Path] = []
+
+    def _next_shard(self) -> None:
+        self._close_shard()
+        temporary = self.data_dir / f"train-{len(self.temporaries):05d}.parquet.tmp"
+        self.temporaries.append(temporary)
+        self.shard_writer = self.parquet.ParquetWriter(temporary, self.schema)
+
+    def _flush(self) -> None:
+        if self.pending:
+            import pyarrow
+
+            self.shard_writer.write_table(pyarrow.Table.from_pylist(self.pending, schema=self.schema))
+            self.pending = []
+
+    def _close_shard(self) -> None:
+        if self.shard_writer is not None:
+            self._flush()
+            self.shard_writer.close()
+            self.shard_writer = None
+
+    def write(self, item: Item) -> None:
+        if self.samples % self.options.shard_size == 0:
+            self._next_shard()
+        example = metadata(item)
+        names = item.record.get("images") or [Path(path).name for path in item.media.paths]
+        example["frames"] = [{"bytes": Path(path).read_bytes(), "path": name} for name, path in zip(names, item.media.paths)]
+        self.pending.append(self.features.encode_example(example))
+        self.samples += 1
+        if len(self.pending) == ROW_GROUP:
+            self._flush()
+
+    def close(self) -> list[Path]:
+        if not self.temporaries:
+            self._next_shard()
+        self._close_shard()
+        count = len(self.temporaries)
+        shards = []
+        for number, temporary in enumerate(self.temporaries):
+            shard = self.data_dir / f"train-{number:05d}-of-{count:05d}.parquet"
+            os.replace(temporary, shard)
+            shards.append(shard)
+        return [self.data_dir, self._save_to_disk(shards)]
+
+    def _save_to_disk(self, shards: list[Path]) -> Path:
+        """The Parquet shards re-saved in save_to_disk's layout (Arrow files, state.json)."""
+        from datasets import Dataset
+
+        target = self.options.dest / DISK_DIR
+        if target.exists():
+            shutil.rmtree(target)
+        with tempfile.TemporaryDirectory(dir=self.options.dest, prefix=".hf-cache-") as cache:
+            dataset = Dataset.from_parquet([str(shard) for shard in shards], features=self.features, cache_dir=cache)
+            dataset.save_to_disk(str(target), num_shards=len(shards))
+            del dataset
+        return target
+
+
+class HfFormat(Format):
+    name = "hf"
+
+    def open(self, options: ExportOptions, total: int) -> HfWriter:
+        return HfWriter(options)
+
+
+FORMAT = HfFormat()

@@ -1,0 +1,44 @@
+"""LLaVA-NeXT / LLaVA-Video: a JSON array of {"id", "video", "conversations"} rows, with the mp4s.
+
+LLaVA-Video's loader decodes video files (it reads frame folders only under
+one dataset's name), so the export encodes each distinct frame sequence to
+DEST/videos/<key>.mp4 at --fps (see `t2vid.exports.mp4`). The first human turn
+carries one `<image>`, LLaVA's token for a video. Paths are relative to DEST:
+train with `--video_folder DEST`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from t2vid.exports import ExportOptions, Item, Placer, RowFormat, VideoFile, pair_turns, role_of
+from t2vid.exports.mp4 import VideoEncoder, import_av
+
+
+class LlavaFormat(RowFormat):
+    name = "llava"
+    data_file = "train.json"
+
+    def check(self, options: ExportOptions) -> None:
+        super().check(options)
+        import_av()
+
+    def media_converter(self, options: ExportOptions) -> Callable[[Item], Item]:
+        return VideoEncoder(options.dest, options.fps)
+
+    def row(self, item: Item, place: Placer, options: ExportOptions) -> dict:
+        (first_question, first_answer), *more = item.turns
+        conversations = [{"from": "human", "value": "<image>\n" + first_question}, {"from": "gpt", "value": first_answer}]
+        for question, answer in more:
+            conversations += [{"from": "human", "value": question}, {"from": "gpt", "value": answer}]
+        return {"id": item.id, "video": place(item.media.path), "conversations": conversations}
+
+    def parse(self, row: dict) -> Item | None:
+        video, conversations = row.get("video"), row.get("conversations")
+        if not isinstance(video, str) or not video or not isinstance(conversations, list):
+            return None
+        turns = pair_turns((role_of(m.get("from")), str(m.get("value", ""))) for m in conversations if isinstance(m, dict))
+        return Item(str(row.get("id", "")), VideoFile(video), turns) if turns else None
+
+
+FORMAT = LlavaFormat()

@@ -1,0 +1,59 @@
+"""Qwen2/2.5/3-VL chat messages, read with qwen-vl-utils `process_vision_info`.
+
+The first user message holds {"type": "video", "video": [frame paths],
+"sample_fps": FPS} then the question as a text part. qwen-vl-utils pads a
+frame list to a multiple of 2 by repeating the last frame; the export does the
+same so that every listed frame is what the model sees. Paths are opened from
+the trainer's working directory, so they default to absolute.
+"""
+
+from __future__ import annotations
+
+from t2vid.exports import ExportOptions, Frames, Item, Placer, RowFormat, VideoFile, fps_value, pair_turns, role_of
+
+FRAME_FACTOR = 2
+
+
+def even_frames(paths: list[str]) -> list[str]:
+    return paths + paths[-1:] * (-len(paths) % FRAME_FACTOR)
+
+
+class QwenFormat(RowFormat):
+    name = "qwen"
+    default_paths = "absolute"
+    uniform_media = True
+
+    def row(self, item: Item, place: Placer, options: ExportOptions) -> dict:
+        if isinstance(item.media, VideoFile):
+            video = {"type": "video", "video": place(item.media.path)}
+        else:
+            video = {"type": "video", "video": even_frames([place(path) for path in item.media.paths]), "sample_fps": fps_value(options.fps)}
+        (first_question, first_answer), *more = item.turns
+        messages = [
+            {"role": "user", "content": [video, {"type": "text", "text": first_question}]},
+            {"role": "assistant", "content": [{"type": "text", "text": first_answer}]},
+        ]
+        for question, answer in more:
+            messages += [
+                {"role": "user", "content": [{"type": "text", "text": question}]},
+                {"role": "assistant", "content": [{"type": "text", "text": answer}]},
+            ]
+        return {"messages": messages}
+
+    def parse(self, row: dict) -> Item | None:
+        messages = row.get("messages")
+        if not isinstance(messages, list) or not all(isinstance(m, dict) and isinstance(m.get("content"), list) for m in messages):
+            return None
+        videos = [part["video"] for m in messages for part in m["content"] if isinstance(part, dict) and part.get("video")]
+        if not videos:
+            return None
+        media = Frames(tuple(map(str, videos[0]))) if isinstance(videos[0], list) else VideoFile(str(videos[0]))
+        texts = (
+            (role_of(m.get("role")), "".join(str(part.get("text", "")) for part in m["content"] if isinstance(part, dict) and part.get("type") == "text"))
+            for m in messages
+        )
+        turns = pair_turns(texts)
+        return Item(str(row.get("id", "")), media, turns) if turns else None
+
+
+FORMAT = QwenFormat()

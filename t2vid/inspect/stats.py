@@ -1,0 +1,323 @@
+"""`t2vid stats`: the numbers to check before training on an output.
+
+Frame counts decide memory and tokens per sample, words per frame decide
+legibility, languages and missing glyphs show whether the fonts fit the data,
+and a model profile tells how many samples a trainer would have to drop.
+The histogram is drawn with Pillow so that no plotting library is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import click
+
+LANGUAGE_SAMPLE_CHARS = 3000
+# Function words that make up roughly a third of running English text and little of other Latin-script languages.
+ENGLISH_WORDS = frozenset("the of and to in is that for it as with was on be by this are or not from at which an have".split())
+ENGLISH_SHARE = 0.15
+CJK_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class Distribution:
+    min: float
+    p50: float
+    p90: float
+    p99: float
+    max: float
+    mean: float
+
+    @classmethod
+    def of(cls, values) -> Distribution | None:
+        """Nearest-rank percentiles: every reported value is one that occurs."""
+        import numpy as np
+
+        data = np.asarray(values, dtype=np.float64)
+        if data.size == 0:
+            return None
+        p50, p90, p99 = np.percentile(data, [50, 90, 99], method="inverted_cdf")
+        return cls(*(_plain(v) for v in (data.min(), p50, p90, p99, data.max(), round(float(data.mean()), 2))))
+
+
+def _plain(value) -> float | int:
+    """Whole numbers as ints, so JSON says 7 and not 7.0."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+@dataclass(frozen=True)
+class BudgetStats:
+    profile: str
+    max_frames: int | None
+    max_tokens: int | None
+    tokens_per_frame: int
+    tokens_per_sample: Distribution | None
+    over_frames: int
+    over_tokens: int
+    over_budget: int
+
+
+@dataclass
+class OutputStats:
+    output: str
+    samples: int = 0
+    frames: int = 0
+    frame_files: int = 0
+    frames_per_sample: Distribution | None = None
+    words_per_frame: Distribution | None = None
+    chars_per_frame: Distribution | None = None
+    languages: dict[str, int] = field(default_factory=dict)
+    samples_with_missing_glyphs: int = 0
+    missing_glyphs: dict[str, int] = field(default_factory=dict)  # char -> samples that lack it
+    rejected: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    budget: BudgetStats | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def script_counts(text: str) -> Counter:
+    """Letters of `text` by script: hangul, kana, han, latin, other."""
+    from t2vid.layout import is_cjk
+
+    counts: Counter = Counter()
+    for char in text:
+        if not char.isalpha():
+            continue
+        code = ord(char)
+        if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
+            counts["hangul"] += 1
+        elif 0x3040 <= code <= 0x30FF:
+            counts["kana"] += 1
+        elif is_cjk(char):
+            counts["han"] += 1
+        elif code < 0x250 or 0x1E00 <= code <= 0x1EFF:
+            counts["latin"] += 1
+        else:
+            counts["other"] += 1
+    return counts
+
+
+def detect_language(text: str) -> str:
+    """A cheap guess from scripts: zh, ja, ko, en, latin (other Latin-script), other, or none.
+
+    At least 30% CJK letters -> ko when Hangul dominates, ja when at least a
+    tenth of them are kana, else zh. Otherwise mostly Latin letters -> en when
+    15% or more of the words are common English function words, else latin.
+    """
+    sample = text[:LANGUAGE_SAMPLE_CHARS]
+    counts = script_counts(sample)
+    letters = sum(counts.values())
+    if not letters:
+        return "none"
+    cjk = counts["hangul"] + counts["kana"] + counts["han"]
+    if cjk / letters >= CJK_SHARE:
+        if counts["hangul"] > counts["kana"] + counts["han"]:
+            return "ko"
+        return "ja" if counts["kana"] >= 0.1 * cjk else "zh"
+    if counts["latin"] / letters >= 0.5:
+        words = re.findall(r"[a-z]+", sample.lower())
+        english = sum(1 for word in words if word in ENGLISH_WORDS)
+        return "en" if words and english / len(words) >= ENGLISH_SHARE else "latin"
+    return "other"
+
+
+def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | None = None) -> tuple[OutputStats, list[int], list[int]]:
+    """Stats of OUT, plus frames and tokens per sample (for the plot)."""
+    from tqdm import tqdm
+
+    from t2vid.budget import Budget
+    from t2vid.layout import split_units
+    from t2vid.output import read_manifest, read_output
+    from t2vid.pipeline import _reason_kind
+
+    root = Path(out)
+    manifest = read_manifest(root)
+    budget = Budget(profile, tokenizer=tokenizer) if profile else None
+    stats = OutputStats(str(out))
+    frames_per_sample, tokens_per_sample, words, chars = [], [], [], []
+    languages, missing = Counter(), Counter()
+    files: set[str] = set()
+    over_frames = over_tokens = over_budget = 0
+    for record in tqdm(read_output(root), total=manifest.get("samples"), unit=" samples", disable=None, desc="stats"):
+        texts = record.get("texts") or []
+        frames = record.get("num_frames", len(texts))
+        frames_per_sample.append(frames)
+        files.update(record.get("images") or [])
+        for text in texts:
+            words.append(len(split_units(text)))
+            chars.append(sum(1 for c in text if not c.isspace()))
+        languages[detect_language("\n".join(texts)[:LANGUAGE_SAMPLE_CHARS])] += 1
+        glyphs = set(record.get("missing_glyphs") or ())
+        missing.update(glyphs)
+        stats.samples_with_missing_glyphs += bool(glyphs)
+        if budget is not None:
+            qa = [record.get("instruction", ""), record.get("answer", "")] + [t.get(k, "") for t in record.get("turns") or [] for k in ("instruction", "answer")]
+            tokens = budget.total_tokens(qa, frames)
+            tokens_per_sample.append(tokens)
+            over_frames += budget.max_frames is not None and frames > budget.max_frames
+            over_tokens += budget.profile.max_tokens is not None and tokens > budget.profile.max_tokens
+            over_budget += budget.over(qa, frames) is not None
+    stats.samples, stats.frames, stats.frame_files = len(frames_per_sample), sum(frames_per_sample), len(files)
+    stats.frames_per_sample = Distribution.of(frames_per_sample)
+    stats.words_per_frame = Distribution.of(words)
+    stats.chars_per_frame = Distribution.of(chars)
+    stats.languages = dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0])))
+    stats.missing_glyphs = dict(sorted(missing.items(), key=lambda kv: (-kv[1], kv[0])))
+    reasons = Counter()
+    for name in manifest.get("rejects") or []:
+        path = root / name
+        if path.is_file():
+            with open(path, encoding="utf-8") as handle:
+                reasons.update(_reason_kind(json.loads(line).get("reason", "?")) for line in handle if line.strip())
+    stats.rejected, stats.rejected_by_reason = sum(reasons.values()), dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    if budget is not None:
+        p = budget.profile
+        stats.budget = BudgetStats(p.name, budget.max_frames, p.max_tokens, p.tokens_per_frame, Distribution.of(tokens_per_sample), over_frames, over_tokens, over_budget)
+    return stats, frames_per_sample, tokens_per_sample
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def format_stats(stats: OutputStats) -> str:
+    """The human-readable report: one screen, aligned columns."""
+    share = (lambda n: f"{100 * n / stats.samples:.1f}%") if stats.samples else (lambda n: "-")
+    lines = [f"t2vid stats {stats.output}", f"  samples           {stats.samples}", f"  frames            {stats.frames} ({stats.frame_files} distinct files)", ""]
+    lines.append(f"  {'':<18}" + "".join(f"{h:>8}" for h in ("min", "p50", "p90", "p99", "max", "mean")))
+    rows = [("frames/sample", stats.frames_per_sample), ("words/frame", stats.words_per_frame), ("chars/frame", stats.chars_per_frame)]
+    if stats.budget:
+        rows.append(("tokens/sample", stats.budget.tokens_per_sample))
+    for name, dist in rows:
+        values = [dist.min, dist.p50, dist.p90, dist.p99, dist.max, dist.mean] if dist else ["-"] * 6
+        lines.append(f"  {name:<18}" + "".join(f"{v if isinstance(v, str) else _number(v):>8}" for v in values))
+    lines.append("")
+    lines.append("  languages         " + (", ".join(f"{lang} {n} ({share(n)})" for lang, n in stats.languages.items()) or "-"))
+    if stats.missing_glyphs:
+        shown = " ".join(f"{c} U+{ord(c):04X}" for c in list(stats.missing_glyphs)[:10]) + (" ..." if len(stats.missing_glyphs) > 10 else "")
+        lines.append(f"  missing glyphs    {stats.samples_with_missing_glyphs} samples ({share(stats.samples_with_missing_glyphs)}), {len(stats.missing_glyphs)} distinct: {shown}")
+    else:
+        lines.append("  missing glyphs    none")
+    lines.append(f"  rejected          {stats.rejected}")
+    lines.extend(f"    {count:>6}  {reason}" for reason, count in stats.rejected_by_reason.items())
+    if stats.budget:
+        b = stats.budget
+        lines.append(f"  budget            {b.profile}: max {b.max_frames} frames, {b.tokens_per_frame} tokens/frame, max {b.max_tokens} tokens")
+        lines.append(f"  over budget       {b.over_budget} samples ({share(b.over_budget)}): {b.over_frames} over frames, {b.over_tokens} over tokens")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One histogram of the plot."""
+
+    title: str
+    values: list[int]
+    xlabel: str
+    limit: int | None = None
+
+
+def nice_step(raw: float) -> int:
+    """The smallest 1, 2 or 5 x 10^k at least `raw` (and at least 1): readable tick steps."""
+    if raw <= 1:
+        return 1
+    power = 10 ** math.floor(math.log10(raw))
+    return int(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
+
+
+PLOT_WIDTH, PANEL_HEIGHT = 720, 300
+BAR_COLOUR, LIMIT_COLOUR, GRID_COLOUR, TEXT_COLOUR = "#4c72b0", "#c44e52", "#e3e3e3", "#222222"
+
+
+def draw_histograms(panels: list[Panel]):
+    """Stacked histograms with axes, ticks and labels, as an RGB Pillow image."""
+    from PIL import Image, ImageDraw
+
+    from t2vid.fonts import load_font, resolve_face
+
+    image = Image.new("RGB", (PLOT_WIDTH, PANEL_HEIGHT * len(panels)), "white")
+    draw = ImageDraw.Draw(image)
+    face = resolve_face(None)
+    fonts = (load_font(face, 12), load_font(face, 15))
+    for number, panel in enumerate(panels):
+        _draw_panel(draw, panel, number * PANEL_HEIGHT, fonts)
+    return image
+
+
+def _draw_panel(draw, panel: Panel, y0: int, fonts) -> None:
+    import numpy as np
+
+    small, large = fonts
+    left, right, top, bottom = 70, PLOT_WIDTH - 24, y0 + 58, y0 + PANEL_HEIGHT - 50
+    values = np.asarray(panel.values or [0], dtype=np.int64)
+    low, high = int(values.min()), int(values.max())
+    bin_width = nice_step((high - low + 1) / 30) if high - low + 1 > 40 else 1
+    low -= low % bin_width
+    bins = (high - low) // bin_width + 1
+    counts = np.bincount((values - low) // bin_width, minlength=bins)
+    y_step = nice_step(max(1, int(counts.max())) / 5)
+    y_top = max(y_step, math.ceil(int(counts.max()) / y_step) * y_step)
+    span = bins * bin_width
+    offset = 0.5 if bin_width == 1 else 0.0  # one bin per value: ticks sit under bar centres
+
+    def x_of(value: float) -> float:
+        return left + (value - low + offset) / span * (right - left)
+
+    def y_of(count: float) -> float:
+        return bottom - count / y_top * (bottom - top)
+
+    limit = "" if panel.limit is None else f", limit {panel.limit}"
+    draw.text((left, y0 + 12), f"{panel.title} (n={len(panel.values)}{limit})", fill=TEXT_COLOUR, font=large)
+    for tick in range(0, y_top + 1, y_step):
+        y = y_of(tick)
+        draw.line((left, y, right, y), fill=GRID_COLOUR)
+        draw.text((left - 8, y), str(tick), fill=TEXT_COLOUR, font=small, anchor="rm")
+    slot = (right - left) / bins
+    for index, count in enumerate(counts):
+        if count:
+            x = left + index * slot
+            draw.rectangle((x + (1 if slot > 3 else 0), y_of(int(count)), x + max(1, slot - 1), bottom), fill=BAR_COLOUR)
+    x_step = max(bin_width, nice_step(span / 8))
+    for tick in range(low + (-low) % x_step, low + span, x_step):
+        x = x_of(tick)
+        draw.line((x, bottom, x, bottom + 4), fill=TEXT_COLOUR)
+        draw.text((x, bottom + 6), str(tick), fill=TEXT_COLOUR, font=small, anchor="mt")
+    if panel.limit is not None and low <= panel.limit < low + span:
+        x = x_of(panel.limit)
+        for y in range(top, bottom, 8):
+            draw.line((x, y, x, min(y + 4, bottom)), fill=LIMIT_COLOUR, width=2)
+    draw.line((left, top, left, bottom), fill=TEXT_COLOUR)
+    draw.line((left, bottom, right, bottom), fill=TEXT_COLOUR)
+    draw.text((left, top - 12), "samples", fill=TEXT_COLOUR, font=small, anchor="mb")
+    draw.text(((left + right) / 2, bottom + 26), panel.xlabel, fill=TEXT_COLOUR, font=small, anchor="mt")
+
+
+@click.command("stats")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--profile", default=None, help="Model budget (see `t2vid presets`): tokens per sample and how many exceed it.")
+@click.option("--tokenizer", default=None, help="Locally installed HF tokenizer for text tokens (else an estimate).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of the report.")
+@click.option("--plot", type=click.Path(path_type=Path), default=None, help="Write a PNG histogram of frames (and tokens) per sample.")
+def stats_command(out, profile, tokenizer, as_json, plot):
+    """Frames, words, languages, missing glyphs, rejects and budget fit of OUT.
+
+    \b
+    Example:
+      t2vid stats out/ --profile minicpm-v-2.5 --plot frames.png
+    """
+    stats, frames, tokens = collect_stats(out, profile, tokenizer)
+    if plot is not None:
+        panels = [Panel("frames per sample", frames, "frames", stats.budget.max_frames if stats.budget else None)]
+        if stats.budget:
+            panels.append(Panel(f"tokens per sample ({stats.budget.profile})", tokens, "tokens", stats.budget.max_tokens))
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        draw_histograms(panels).save(plot, "PNG", optimize=True)
+    click.echo(json.dumps(stats.to_dict(), ensure_ascii=False, indent=2) if as_json else format_stats(stats))

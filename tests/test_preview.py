@@ -1,0 +1,120 @@
+"""`t2vid preview`: contact sheets (selection, naming, layout, broken frames) and the static HTML gallery."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from PIL import Image, ImageColor
+
+from t2vid.cli import main
+from t2vid.inspect.preview import GAP, MISSING_FILL, CaptionWriter, select_samples
+
+from conftest import license_text, run_synth, shard_lines, write_jsonl
+
+HOSTILE = 'Is <script>alert("x")</script> & <b>bold</b> escaped?'
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("preview")
+    records = [
+        {"context": license_text("Apache-2.0", 300), "question": "What is licensed?", "answer": "The Work."},
+        {"context": license_text("BSD"), "question": HOSTILE, "answer": "Yes & no."},
+        {"context": "活字印刷术是中国古代的重要发明。" * 20, "question": "谁发明了活字？", "answer": "毕昇。"},
+        {"context": license_text("MPL-2.0", 200), "question": "What is a Contributor?", "answer": "A person."},
+    ]
+    output = folder / "out"
+    run_synth(output, write_jsonl(folder / "in.jsonl", records), size="224x224", words_per_frame=40, shard_size=2)
+    return output
+
+
+def test_sheet_shows_every_frame_in_a_grid(out, tmp_path, capsys):
+    sheet = tmp_path / "sheet.png"
+    assert main(["preview", str(out), "--index", "0", "-o", str(sheet), "--thumb-width", "100", "--columns", "3"]) == 0
+    assert capsys.readouterr().out.strip() == str(sheet)
+    frames = shard_lines(out)[0]["num_frames"]
+    assert frames > 3  # so the grid wraps
+    with Image.open(sheet) as image:
+        assert image.mode == "L"
+        assert image.width == 3 * 100 + 4 * GAP
+        rows = -(-frames // 3)
+        assert image.height > rows * (100 + GAP)
+
+
+def test_random_writes_one_named_sheet_per_sample_deterministically(out, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder in (first, second):
+        assert main(["preview", str(out), "--random", "2", "--seed", "3", "-o", str(folder / "sheet.png")]) == 0
+    chosen = select_samples(out, random_count=2, seed=3)
+    names = sorted(p.name for p in first.iterdir())
+    assert names == sorted(f"sheet-{r['id']}.png" for r in chosen)
+    assert all((first / n).read_bytes() == (second / n).read_bytes() for n in names)
+    assert len(select_samples(out, random_count=50)) == 4  # K larger than the output: everything once
+
+
+def test_select_by_id_and_index(out):
+    records = shard_lines(out)
+    assert select_samples(out, sample_id=records[2]["id"]) == [records[2]]
+    assert select_samples(out, index=3) == [records[3]]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--id", "nope", "-o", "x.png"], "no sample with id 'nope'"),
+        (["--index", "99", "-o", "x.png"], "--index 99 is past the last sample"),
+        (["--index", "1", "--random", "2", "-o", "x.png"], "choose one of --id, --index and --random"),
+        ([], "nothing to write: give -o SHEET.png and/or --html DIR"),
+    ],
+)
+def test_usage_errors_are_one_line(out, tmp_path, capsys, args, message):
+    assert main(["preview", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_missing_frame_gets_a_placeholder(out, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    record = shard_lines(broken)[0]
+    (broken / record["images"][0]).unlink()
+    sheet = tmp_path / "sheet.png"
+    assert main(["preview", str(broken), "-o", str(sheet), "--thumb-width", "64"]) == 0
+    with Image.open(sheet) as image:
+        placeholder = ImageColor.getcolor(MISSING_FILL, image.mode)
+        assert image.histogram()[placeholder] > 64 * 64 // 2
+
+
+def test_long_caption_is_truncated_with_an_ellipsis():
+    writer = CaptionWriter(300, max_lines=2)
+    frame = writer.fit(" ".join(["word"] * 200))
+    assert len(frame.lines) <= 2 and frame.text.endswith("…")
+    short = writer.fit("Who?")
+    assert short.text == "Who?"
+    assert writer.draw(" ".join(["word"] * 200)).height < writer.draw(" ".join(["word"] * 5)).height * 3
+
+
+def test_gallery_links_resolve_and_text_is_escaped(out, tmp_path, capsys):
+    gallery = tmp_path / "site" / "gallery"
+    assert main(["preview", str(out), "--html", str(gallery)]) == 0
+    assert capsys.readouterr().out.strip() == str(gallery / "index.html")
+    pages = sorted(p.name for p in gallery.iterdir())
+    assert pages == ["index.html", "shard-00000.html", "shard-00001.html"]
+    index = (gallery / "index.html").read_text()
+    assert 'href="shard-00000.html"' in index and 'href="shard-00001.html"' in index
+    records = shard_lines(out)
+    linked = []
+    for page in ("shard-00000.html", "shard-00001.html"):
+        text = (gallery / page).read_text()
+        sources = re.findall(r'src="([^"]+)"', text)
+        assert sources and all(not Path(unquote(s)).is_absolute() for s in sources)
+        assert all((gallery / unquote(s)).resolve().is_file() for s in sources)
+        linked += [(gallery / unquote(s)).resolve() for s in sources]
+    assert linked == [(out / p).resolve() for r in records for p in r["images"]]
+    hostile_page = (gallery / "shard-00000.html").read_text()
+    assert "<script>" not in hostile_page and html.escape(HOSTILE) in hostile_page
