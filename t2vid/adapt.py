@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 
-from t2vid.config import SynthConfig, UsageError
+from t2vid.config import SynthConfig, UsageError, configs_dir, read_named_config
 from t2vid.sources import RawRecord, SourceRef
 
 
@@ -90,26 +88,14 @@ def require_text(record: dict, name: str) -> str:
     return value
 
 
-def presets_dir() -> Path:
-    """configs/presets in a checkout; the copy packaged as t2vid/configs in a wheel."""
-    return Path(str(resources.files("t2vid.configs"))) / "presets"
-
-
 def list_presets() -> dict[str, Preset]:
-    return {p.stem: load_preset(p.stem) for p in sorted(presets_dir().glob("*.yaml"))}
+    return {p.stem: load_preset(p.stem) for p in sorted(configs_dir("presets").glob("*.yaml"))}
 
 
 def load_preset(name_or_path: str) -> Preset:
     import t2vid.parsers  # noqa: F401  - registers the parsers presets name
 
-    path = Path(name_or_path)
-    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
-        path = presets_dir() / f"{name_or_path}.yaml"
-    if not path.is_file():
-        known = ", ".join(p.stem for p in sorted(presets_dir().glob("*.yaml")))
-        raise UsageError(f"unknown preset {name_or_path!r}; known presets: {known}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    data.setdefault("name", path.stem)
+    path, data = read_named_config(name_or_path, "preset")
     if data.get("parser") not in PARSERS:
         raise UsageError(f"preset {path.stem}: unknown parser {data.get('parser')!r}")
     try:

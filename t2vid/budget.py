@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 
-import yaml
 
-from t2vid.config import UsageError
+from t2vid.config import UsageError, configs_dir, read_named_config
 from t2vid.layout import is_cjk
 
 
@@ -29,23 +26,12 @@ class Profile:
     max_tokens: int | None = None
 
 
-def profiles_dir() -> Path:
-    return Path(str(resources.files("t2vid.configs"))) / "profiles"
-
-
 def list_profiles() -> dict[str, Profile]:
-    return {p.stem: load_profile(p.stem) for p in sorted(profiles_dir().glob("*.yaml"))}
+    return {p.stem: load_profile(p.stem) for p in sorted(configs_dir("profiles").glob("*.yaml"))}
 
 
 def load_profile(name_or_path: str) -> Profile:
-    path = Path(name_or_path)
-    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
-        path = profiles_dir() / f"{name_or_path}.yaml"
-    if not path.is_file():
-        known = ", ".join(p.stem for p in sorted(profiles_dir().glob("*.yaml")))
-        raise UsageError(f"unknown profile {name_or_path!r}; known profiles: {known}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    data.setdefault("name", path.stem)
+    path, data = read_named_config(name_or_path, "profile")
     try:
         return Profile(**data)
     except TypeError as exc:

@@ -7,7 +7,7 @@ Every field here is written to the manifest's `config`; all but
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import yaml
@@ -129,3 +129,30 @@ def build_config(values: dict) -> SynthConfig:
         raise UsageError(f"bad setting: {exc}") from None
     config.validate()
     return config
+
+
+def configs_dir(kind: str) -> Path:
+    """configs/<kind> of a checkout, installed as the package data t2vid.configs."""
+    from importlib import resources
+
+    return Path(str(resources.files("t2vid.configs"))) / kind
+
+
+def read_named_config(name_or_path: str, kind: str) -> tuple[Path, dict]:
+    """A preset or profile by name (configs/<kind>s/NAME.yaml) or by YAML path, as a mapping with its name."""
+    folder = configs_dir(f"{kind}s")
+    path = Path(name_or_path)
+    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
+        path = folder / f"{name_or_path}.yaml"
+    if not path.is_file():
+        known = ", ".join(p.stem for p in sorted(folder.glob("*.yaml")))
+        raise UsageError(f"unknown {kind} {name_or_path!r}; known {kind}s: {known}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{kind} file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{kind} file {path} must be a mapping of keys to values")
+    data.setdefault("name", path.stem)
+    return path, data
+
