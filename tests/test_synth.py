@@ -163,3 +163,16 @@ def test_unwritable_output_is_a_clean_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cannot write" in err or "not a directory" in err
     assert err.count("\n") == 1
+
+
+def test_style_jitter_is_seeded_and_per_sample(tmp_path, english_jsonl):
+    runs = []
+    for name, seed in (("a", 1), ("b", 1), ("c", 2)):
+        run_synth(tmp_path / name, english_jsonl, style_jitter=True, jitter_fonts=("DejaVu Sans", "DejaVu Serif"), seed=seed, mode="RGB", size="224x224")
+        runs.append([s["style"] for s in shard_lines(tmp_path / name)])
+    assert runs[0] == runs[1] and runs[0] != runs[2]
+    assert len({(s["font"], s["font_size"], s["fg"]) for s in runs[0]}) > 1
+    assert tree_bytes(tmp_path / "a") == tree_bytes(tmp_path / "b")
+    sample = shard_lines(tmp_path / "a")[0]
+    with Image.open(tmp_path / "a" / sample["images"][0]) as image:
+        assert image.getpixel((0, 0)) == tuple(int(sample["style"]["bg"][i : i + 2], 16) for i in (1, 3, 5))
