@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import time
 from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 
@@ -94,8 +96,6 @@ class ShardWorker:
         return cached
 
     def process(self, task: ShardTask) -> ShardResult:
-        import time
-
         started = time.perf_counter()
         result = ShardResult(task.number, read=len(task.records))
         lines, rejects = [], []
@@ -177,8 +177,6 @@ class ShardWorker:
 
 def _reason_kind(reason: str) -> str:
     """Group reject reasons for the summary: numbers and positions vary, the kind does not."""
-    import re
-
     return re.sub(r"\d+", "N", reason.split(" (")[0])
 
 
