@@ -156,6 +156,7 @@ from t2vid.inspect.stats import stats_command; cli.add_command(stats_command, "s
 from t2vid.inspect.validate import validate_command; cli.add_command(validate_command, "validate")  # noqa: E402,E702
 from t2vid.inspect.diversity import diversity_command; cli.add_command(diversity_command, "diversity")  # noqa: E402,E702
 from t2vid.inspect.verify import verify_command; cli.add_command(verify_command, "verify")  # noqa: E402,E702
+from t2vid.exports.cli import export_command, mix_command; cli.add_command(export_command, "export"); cli.add_command(mix_command, "mix")  # noqa: E402,E702
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     from t2vid.synth import SynthError
 
     try:
-        cli.main(args=argv, prog_name="t2vid", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="t2vid", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -105,7 +105,7 @@ class ShardWorker:
                 rendered = self._render(outcome, result)
                 outcome = Reject(raw.position, raw.source, rendered, raw.record) if isinstance(rendered, str) else rendered
             if isinstance(outcome, Reject):
-                result.rejected[_reason_kind(outcome.reason)] += 1
+                result.rejected[reason_kind(outcome.reason)] += 1
                 rejects.append(_json_line({"index": outcome.source.index, "position": outcome.position, "source": asdict(outcome.source), "reason": outcome.reason, "record": outcome.record}))
             else:
                 lines.append(_json_line(outcome))
@@ -175,7 +175,7 @@ class ShardWorker:
         return record
 
 
-def _reason_kind(reason: str) -> str:
+def reason_kind(reason: str) -> str:
     """Group reject reasons for the summary: numbers and positions vary, the kind does not."""
     return re.sub(r"\d+", "N", reason.split(" (")[0])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from PIL import Image
@@ -122,3 +123,14 @@ def test_histogram_handles_wide_ranges_and_limits():
     image = draw_histograms([Panel("tokens", list(range(0, 10_000, 7)), "tokens", limit=5000)])
     assert image.size == (PLOT_WIDTH, PANEL_HEIGHT)
     assert (0xC4, 0x4E, 0x52) in {colour for _, colour in image.getcolors(maxcolors=100_000)}  # the limit line
+    empty = draw_histograms([Panel("frames", [], "frames")])
+    assert (0x4C, 0x72, 0xB0) not in {colour for _, colour in empty.getcolors(maxcolors=100_000)}  # no bars
+
+
+def test_unreadable_output_is_one_line_error(out, tmp_path, capsys):
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    (broken / "shards" / "shard-00000.jsonl").unlink()
+    assert main(["stats", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"t2vid: error: cannot read {broken}: ") and f"`t2vid validate {broken}`" in err and err.count("\n") == 1

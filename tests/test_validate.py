@@ -125,6 +125,14 @@ def _missing_marker(out):
     return "shard-00001.done.json: completion marker missing"
 
 
+def _marker_disagrees(out):
+    marker = out / "shards" / "shard-00001.done.json"
+    counts = json.loads(marker.read_text())
+    counts["rejected"] = {}
+    marker.write_text(json.dumps(counts))
+    return f"{marker}: says 0 rejects but rejects/shard-00001.jsonl holds 1"
+
+
 def _not_complete(out):
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["status"] = "running"
@@ -145,7 +153,7 @@ def _broken_json(out):
 
 @pytest.mark.parametrize(
     "breakage",
-    [_delete_frame, _corrupt_png, _wrong_size, _wrong_num_frames, _duplicate_id, _missing_field, _orphan_frame, _manifest_count, _missing_marker, _not_complete, _unlisted_shard, _broken_json],
+    [_delete_frame, _corrupt_png, _wrong_size, _wrong_num_frames, _duplicate_id, _missing_field, _orphan_frame, _manifest_count, _missing_marker, _marker_disagrees, _not_complete, _unlisted_shard, _broken_json],
 )
 def test_breakage_is_reported_with_its_location(out, capsys, breakage):
     expected = breakage(out)

@@ -238,13 +238,10 @@ def embedding_distance(instructions: list[str], model_name: str) -> float | None
 
 
 def measure(name: str, instructions: list[str], skipped: int = 0, embeddings: str | None = None) -> DiversityReport:
+    """All metrics of one dataset (see the module docstring for their definitions)."""
     token_lists = [tokenize(text) for text in instructions]
-    distinct, entropy = {}, {}
-    for n in (1, 2, 3):
-        counts = Counter(gram for tokens in token_lists for gram in ngrams(tokens, n))
-        total = sum(counts.values())
-        distinct[n] = len(counts) / total if total else 0.0
-        entropy[n] = entropy_bits(counts)
+    counts = {n: Counter(gram for tokens in token_lists for gram in ngrams(tokens, n)) for n in (1, 2, 3)}
+    distinct = {n: len(c) / total if (total := sum(c.values())) else 0.0 for n, c in counts.items()}
     chosen = pairwise_sample(len(instructions))
     groups = template_groups([token_lists[i] for i in chosen]) if chosen else []
     grouped = sum(size for size in groups if size > 1)
@@ -255,8 +252,8 @@ def measure(name: str, instructions: list[str], skipped: int = 0, embeddings: st
         distinct_1=round(distinct[1], 4),
         distinct_2=round(distinct[2], 4),
         distinct_3=round(distinct[3], 4),
-        entropy_1=round(entropy[1], 3),
-        entropy_2=round(entropy[2], 3),
+        entropy_1=round(entropy_bits(counts[1]), 3),
+        entropy_2=round(entropy_bits(counts[2]), 3),
         tfidf_distance=_rounded(tfidf_distance(token_lists)),
         pairwise_sample=len(chosen),
         template_groups=len(groups),
@@ -324,9 +321,12 @@ def diversity_command(sources, field_path, embeddings, as_json):
     """
     from tqdm import tqdm
 
+    from t2vid.inspect.validate import read_errors_as_usage_error
+
     reports = []
     for source, name in tqdm(list(zip(sources, _names(sources))), unit=" datasets", disable=None, desc="diversity"):
-        instructions, skipped = load_instructions(source, field_path)
+        with read_errors_as_usage_error(source):
+            instructions, skipped = load_instructions(source, field_path)
         if not instructions:
             click.echo(f"t2vid diversity: warning: no instruction found in {source}; name its field with --field", err=True)
         reports.append(measure(name, instructions, skipped, embeddings))

@@ -9,6 +9,7 @@ a single frame: pages link to the frame files by relative path.
 from __future__ import annotations
 
 import html
+import json
 import math
 import os
 import random
@@ -86,7 +87,7 @@ def contact_sheet(out: Path, record: dict, layout: SheetLayout = SheetLayout()):
 
     images = record.get("images") or []
     frames = [_open_frame(out / path) for path in images]
-    columns = max(1, layout.columns or math.ceil(len(frames) / math.ceil(len(frames) / MAX_AUTO_COLUMNS)) if frames else 1)
+    columns = layout.columns or _balanced_columns(len(frames))
     rows = math.ceil(len(frames) / columns)
     aspect = (record.get("height") or 1) / (record.get("width") or 1)
     thumb_w, thumb_h = layout.thumb_width, max(1, round(layout.thumb_width * aspect))
@@ -122,6 +123,13 @@ def contact_sheet(out: Path, record: dict, layout: SheetLayout = SheetLayout()):
     return sheet
 
 
+def _balanced_columns(count: int) -> int:
+    """Fewest rows at MAX_AUTO_COLUMNS, then rows as even as possible (7 frames: 4 + 3, not 6 + 1)."""
+    if count == 0:
+        return 1
+    return math.ceil(count / math.ceil(count / MAX_AUTO_COLUMNS))
+
+
 def _open_frame(path: Path):
     from PIL import Image
 
@@ -140,20 +148,26 @@ def _describe(record: dict) -> str:
 
 
 def select_samples(out: Path, sample_id: str | None = None, index: int | None = None, random_count: int | None = None, seed: int = 0) -> list[dict]:
-    """The records to preview: by id, by position in shard order, or K drawn with a seed."""
-    from t2vid.output import read_manifest, read_output
+    """The records to preview: by id, by position in shard order, or K drawn with a seed (in shard order)."""
+    from t2vid.output import read_output
 
     if sample_id is not None:
-        found = [record for record in read_output(out) if record.get("id") == sample_id]
-        if not found:
+        found = next((record for record in read_output(out) if record.get("id") == sample_id), None)
+        if found is None:
             raise UsageError(f"no sample with id {sample_id!r} in {out}")
-        return found[:1]
+        return [found]
     if random_count is not None:
         if random_count < 1:
             raise UsageError(f"--random must be at least 1, not {random_count}")
-        total = sum(_count_lines(out / shard) for shard in read_manifest(out)["shards"])
-        wanted = set(random.Random(seed).sample(range(total), min(random_count, total)))
-        return [record for position, record in enumerate(read_output(out)) if position in wanted]
+        rng, kept = random.Random(seed), []
+        for position, record in enumerate(read_output(out)):  # reservoir sampling: one pass, K records in memory
+            if position < random_count:
+                kept.append((position, record))
+            elif (slot := rng.randrange(position + 1)) < random_count:
+                kept[slot] = (position, record)
+        if not kept:
+            raise UsageError(f"{out} holds no samples")
+        return [record for _, record in sorted(kept, key=lambda pair: pair[0])]
     position = index or 0
     if position < 0:
         raise UsageError(f"--index must be 0 or more, not {position}")
@@ -161,11 +175,6 @@ def select_samples(out: Path, sample_id: str | None = None, index: int | None = 
         if current == position:
             return [record]
     raise UsageError(f"--index {position} is past the last sample of {out}")
-
-
-def _count_lines(path: Path) -> int:
-    with open(path, "rb") as handle:
-        return sum(1 for line in handle if line.strip())
 
 
 def sheet_paths(output: Path, records: list[dict]) -> list[Path]:
@@ -199,8 +208,6 @@ def write_gallery(out: Path, directory: Path) -> list[Path]:
 
 
 def _read_shard(path: Path) -> list[dict]:
-    import json
-
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
@@ -208,10 +215,10 @@ def _read_shard(path: Path) -> list[dict]:
 _PAGE_STYLE = (
     "body{font-family:sans-serif;margin:1.5em;max-width:1200px}"
     "section{border-top:1px solid #ccc;padding:.6em 0}"
-    "img{width:%dpx;border:1px solid #999;margin:2px;vertical-align:top}"
-    ".meta{color:#555;font-size:90%%}.qa{white-space:pre-wrap}"
+    f"img{{width:{GALLERY_THUMB_WIDTH}px;border:1px solid #999;margin:2px;vertical-align:top}}"
+    ".meta{color:#555;font-size:90%}.qa{white-space:pre-wrap}"
     "table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:right}"
-) % GALLERY_THUMB_WIDTH
+)
 
 
 def _page(title: str, body: str) -> str:
@@ -263,6 +270,8 @@ def preview_command(out, sample_id, index, random_count, seed, output, columns, 
     """
     from tqdm import tqdm
 
+    from t2vid.inspect.validate import read_errors_as_usage_error
+
     if output is None and html_dir is None:
         raise UsageError("nothing to write: give -o SHEET.png and/or --html DIR")
     if sum(value is not None for value in (sample_id, index, random_count)) > 1:
@@ -271,13 +280,13 @@ def preview_command(out, sample_id, index, random_count, seed, output, columns, 
         raise UsageError(f"--columns must be at least 1, not {columns}")
     if not 16 <= thumb_width <= 2048:
         raise UsageError(f"--thumb-width must be within 16..2048, not {thumb_width}")
-    if output is not None:
-        records = select_samples(out, sample_id, index, random_count, seed)
-        layout = SheetLayout(columns, thumb_width)
-        for record, path in tqdm(list(zip(records, sheet_paths(output, records))), unit=" sheets", disable=None, desc="sheets"):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            contact_sheet(out, record, layout).save(path, "PNG", optimize=True)
-            click.echo(str(path))
-    if html_dir is not None:
-        index_page = write_gallery(out, html_dir)[0]
-        click.echo(str(index_page))
+    with read_errors_as_usage_error(out):
+        if output is not None:
+            records = select_samples(out, sample_id, index, random_count, seed)
+            layout = SheetLayout(columns, thumb_width)
+            for record, path in tqdm(list(zip(records, sheet_paths(output, records))), unit=" sheets", disable=None, desc="sheets"):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                contact_sheet(out, record, layout).save(path, "PNG", optimize=True)
+                click.echo(str(path))
+        if html_dir is not None:
+            click.echo(str(write_gallery(out, html_dir)[0]))

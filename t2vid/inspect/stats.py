@@ -19,7 +19,7 @@ import click
 
 LANGUAGE_SAMPLE_CHARS = 3000
 # Function words that make up roughly a third of running English text and little of other Latin-script languages.
-ENGLISH_WORDS = frozenset("the of and to in is that for it as with was on be by this are or not from at which an have".split())
+ENGLISH_WORDS = frozenset({"the", "of", "and", "to", "in", "is", "that", "for", "it", "as", "with", "was", "on", "be", "by", "this", "are", "or", "not", "from", "at", "which", "an", "have"})
 ENGLISH_SHARE = 0.15
 CJK_SHARE = 0.3
 
@@ -136,7 +136,6 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
     from t2vid.budget import Budget
     from t2vid.layout import split_units
     from t2vid.output import read_manifest, read_output
-    from t2vid.pipeline import _reason_kind
 
     root = Path(out)
     manifest = read_manifest(root)
@@ -154,7 +153,7 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
         for text in texts:
             words.append(len(split_units(text)))
             chars.append(sum(1 for c in text if not c.isspace()))
-        languages[detect_language("\n".join(texts)[:LANGUAGE_SAMPLE_CHARS])] += 1
+        languages[detect_language("\n".join(texts))] += 1
         glyphs = set(record.get("missing_glyphs") or ())
         missing.update(glyphs)
         stats.samples_with_missing_glyphs += bool(glyphs)
@@ -171,17 +170,23 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
     stats.chars_per_frame = Distribution.of(chars)
     stats.languages = dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0])))
     stats.missing_glyphs = dict(sorted(missing.items(), key=lambda kv: (-kv[1], kv[0])))
-    reasons = Counter()
-    for name in manifest.get("rejects") or []:
-        path = root / name
-        if path.is_file():
-            with open(path, encoding="utf-8") as handle:
-                reasons.update(_reason_kind(json.loads(line).get("reason", "?")) for line in handle if line.strip())
-    stats.rejected, stats.rejected_by_reason = sum(reasons.values()), dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    stats.rejected_by_reason = _rejects_by_reason(root, manifest)
+    stats.rejected = sum(stats.rejected_by_reason.values())
     if budget is not None:
         p = budget.profile
         stats.budget = BudgetStats(p.name, budget.max_frames, p.max_tokens, p.tokens_per_frame, Distribution.of(tokens_per_sample), over_frames, over_tokens, over_budget)
     return stats, frames_per_sample, tokens_per_sample
+
+
+def _rejects_by_reason(root: Path, manifest: dict) -> dict[str, int]:
+    """Reject counts read from the rejects files, grouped like synth's summary, most frequent first."""
+    from t2vid.pipeline import reason_kind
+
+    reasons: Counter = Counter()
+    for name in manifest.get("rejects") or []:
+        with open(root / name, encoding="utf-8") as handle:
+            reasons.update(reason_kind(json.loads(line).get("reason", "?")) for line in handle if line.strip())
+    return dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _number(value: float) -> str:
@@ -257,7 +262,10 @@ def _draw_panel(draw, panel: Panel, y0: int, fonts) -> None:
 
     small, large = fonts
     left, right, top, bottom = 70, PLOT_WIDTH - 24, y0 + 58, y0 + PANEL_HEIGHT - 50
-    values = np.asarray(panel.values or [0], dtype=np.int64)
+    if not panel.values:
+        draw.text((left, y0 + 12), f"{panel.title}: no samples", fill=TEXT_COLOUR, font=large)
+        return
+    values = np.asarray(panel.values, dtype=np.int64)
     low, high = int(values.min()), int(values.max())
     bin_width = nice_step((high - low + 1) / 30) if high - low + 1 > 40 else 1
     low -= low % bin_width
@@ -313,7 +321,10 @@ def stats_command(out, profile, tokenizer, as_json, plot):
     Example:
       t2vid stats out/ --profile minicpm-v-2.5 --plot frames.png
     """
-    stats, frames, tokens = collect_stats(out, profile, tokenizer)
+    from t2vid.inspect.validate import read_errors_as_usage_error
+
+    with read_errors_as_usage_error(out):
+        stats, frames, tokens = collect_stats(out, profile, tokenizer)
     if plot is not None:
         panels = [Panel("frames per sample", frames, "frames", stats.budget.max_frames if stats.budget else None)]
         if stats.budget:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import click
 
-# field -> accepted type(s); bool is rejected separately where an int is meant
-REQUIRED_FIELDS: dict[str, type | tuple[type, ...]] = {
+# field -> type; a bool is not accepted where an int is meant
+REQUIRED_FIELDS: dict[str, type] = {
     "id": str,
     "images": list,
     "instruction": str,
@@ -29,7 +30,7 @@ REQUIRED_FIELDS: dict[str, type | tuple[type, ...]] = {
     "width": int,
     "height": int,
 }
-OPTIONAL_FIELDS: dict[str, type | tuple[type, ...]] = {"turns": list, "meta": dict, "overlap_lines": list, "style": dict}
+OPTIONAL_FIELDS: dict[str, type] = {"turns": list, "meta": dict, "overlap_lines": list, "style": dict}
 SOURCE_FIELDS: dict[str, type] = {"dataset": str, "split": str, "index": int}
 
 
@@ -61,10 +62,8 @@ class Validation:
         self.problems.append(Problem(str(where), message))
 
 
-def _is_type(value, expected) -> bool:
-    if isinstance(value, bool) and expected in (int, float):
-        return False
-    return isinstance(value, expected)
+def _is_type(value, expected: type) -> bool:
+    return isinstance(value, expected) and not (isinstance(value, bool) and expected is int)
 
 
 def record_problems(record) -> list[str]:
@@ -122,6 +121,9 @@ class OutputChecker:
 
     def run(self) -> Validation:
         manifest = self.manifest
+        if not isinstance(manifest, dict):
+            self.result.add(self.manifest_path, "is not a JSON object")
+            return self.result
         if manifest.get("status") != "complete":
             self.result.add(self.manifest_path, f"status is {manifest.get('status')!r}, not 'complete' (an interrupted run: re-run the same synth command to finish it)")
         shards, rejects = manifest.get("shards"), manifest.get("rejects")
@@ -135,7 +137,8 @@ class OutputChecker:
         self.check_unlisted(shards, rejects)
         self.check_frames()
         on_disk = self.check_orphans()
-        actual = {"samples": self.result.samples, "frames": self.result.frames, "rejected": rejected, "rejected_by_reason": reasons, "frame_files": on_disk}
+        samples = self.result.samples
+        actual = {"samples": samples, "frames": self.result.frames, "rejected": rejected, "read": samples + rejected, "rejected_by_reason": reasons, "frame_files": on_disk}
         for name, value in actual.items():
             if name in manifest and manifest[name] != value:
                 self.result.add(self.manifest_path, f"{name} is {manifest[name]!r} but the output holds {value!r}")
@@ -186,7 +189,7 @@ class OutputChecker:
 
     def check_rejects(self, rejects: list[str]) -> tuple[int, dict[str, int]]:
         """Count rejects and group their reasons the way synth groups them for the manifest."""
-        from t2vid.pipeline import _reason_kind
+        from t2vid.pipeline import reason_kind
 
         count, reasons = 0, Counter()
         for name in rejects:
@@ -199,7 +202,7 @@ class OutputChecker:
                 if not (isinstance(reject, dict) and isinstance(reject.get("reason"), str)):
                     self.result.add(where, "reject has no string 'reason'")
                     continue
-                reasons[_reason_kind(reject["reason"])] += 1
+                reasons[reason_kind(reject["reason"])] += 1
         return count, dict(sorted(reasons.items()))
 
     def check_markers(self, shards: list[str]) -> None:
@@ -214,9 +217,15 @@ class OutputChecker:
             except (OSError, ValueError) as exc:
                 self.result.add(marker, f"unreadable completion marker: {exc}")
                 continue
-            shard_path = self.root / shard
-            if isinstance(counts, dict) and shard_path.is_file() and counts.get("samples") != _count_lines(shard_path):
+            if not isinstance(counts, dict):
+                self.result.add(marker, "completion marker is not a JSON object")
+                continue
+            shard_path, rejects_path = self.root / shard, self.root / "rejects" / PurePosixPath(shard).name
+            if shard_path.is_file() and counts.get("samples") != _count_lines(shard_path):
                 self.result.add(marker, f"says {counts.get('samples')} samples but {shard} holds {_count_lines(shard_path)}")
+            rejected = counts.get("rejected")
+            if isinstance(rejected, dict) and rejects_path.is_file() and sum(rejected.values()) != _count_lines(rejects_path):
+                self.result.add(marker, f"says {sum(rejected.values())} rejects but {rejects_path.relative_to(self.root).as_posix()} holds {_count_lines(rejects_path)}")
 
     def check_unlisted(self, shards: list[str], rejects: list[str]) -> None:
         listed = {str(PurePosixPath(p)) for p in shards + rejects}
@@ -264,6 +273,20 @@ def _count_lines(path: Path) -> int:
         return sum(1 for line in handle if line.strip())
 
 
+@contextmanager
+def read_errors_as_usage_error(path: str | Path):
+    """For commands that read data: a missing shard or a broken line is one line, not a traceback."""
+    from t2vid.config import UsageError
+
+    try:
+        yield
+    except UsageError:
+        raise
+    except (OSError, ValueError) as exc:
+        hint = f" (`t2vid validate {path}` lists every problem)" if Path(path).is_dir() else ""
+        raise UsageError(f"cannot read {path}: {exc}{hint}") from None
+
+
 def validate_output(out: str | Path, decode: bool = True) -> Validation:
     """Every check of `t2vid validate`; problems come in the order files are read."""
     return OutputChecker(out, decode).run()
@@ -280,7 +303,8 @@ def validate_command(out, quick):
     num_frames, source fields; every frame exists, decodes and has the stated
     size; no orphan frame files; manifest counts; shard markers; status.
     """
-    result = validate_output(out, decode=not quick)
+    with read_errors_as_usage_error(out):
+        result = validate_output(out, decode=not quick)
     for problem in result.problems:
         click.echo(str(problem))
     if result.problems:
