@@ -130,6 +130,10 @@ class Writer:
         """Finish the files; returns what was written (side files included)."""
         raise NotImplementedError
 
+    def abort(self) -> None:
+        """After an error or ^C: remove temporary files; finished files stay."""
+        raise NotImplementedError
+
 
 class RowFormat(Format):
     """Formats whose trainer reads one annotation file of rows (JSONL, or a JSON array)."""
@@ -189,6 +193,11 @@ class RowWriter(Writer):
         self.handle.write(text)
         self.rows += 1
         self.keys.update(row)
+
+    def abort(self) -> None:
+        """Drop the half-written file, leaving DEST as it was."""
+        self.handle.close()
+        self.temporary.unlink(missing_ok=True)
 
     def close(self) -> list[Path]:
         if self.as_array:
@@ -301,10 +310,15 @@ def iter_items(out: Path) -> Iterator[Item]:
         yield synthetic_item(sample, root)
 
 
-def export(out: str | os.PathLike, format_name: str, options: ExportOptions) -> ExportReport:
-    """Write OUT's samples to DEST in FORMAT; streams, so memory does not grow with the output."""
+def progress_bar(total: int, description: str, show: bool):
+    """tqdm on a terminal (unless --quiet); nothing when stderr is a file or pipe."""
     from tqdm import tqdm
 
+    return tqdm(total=total, unit=" samples", disable=None if show else True, desc=description, dynamic_ncols=True)
+
+
+def export(out: str | os.PathLike, format_name: str, options: ExportOptions, progress: bool = True) -> ExportReport:
+    """Write OUT's samples to DEST in FORMAT; streams, so memory does not grow with the output."""
     from t2vid.output import read_manifest
 
     fmt = load_format(format_name)
@@ -312,11 +326,15 @@ def export(out: str | os.PathLike, format_name: str, options: ExportOptions) -> 
     total = int(read_manifest(out).get("samples") or 0)
     writer = fmt.open(options, total)
     count = 0
-    with tqdm(total=total, unit=" samples", disable=None, desc=f"export {format_name}") as progress:
-        for item in iter_items(Path(out)):
-            writer.write(item)
-            count += 1
-            progress.update()
+    try:
+        with progress_bar(total, f"export {format_name}", progress) as bar:
+            for item in iter_items(Path(out)):
+                writer.write(item)
+                count += 1
+                bar.update()
+    except BaseException:
+        writer.abort()
+        raise
     files = writer.close()
     names = [os.path.relpath(path, options.dest) for path in files]
     return ExportReport(format_name, str(options.dest), count, names)

@@ -99,17 +99,34 @@ class HfWriter(Writer):
             shards.append(shard)
         return [self.data_dir, self._save_to_disk(shards)]
 
+    def abort(self) -> None:
+        if self.shard_writer is not None:
+            self.shard_writer.close()
+        for temporary in self.temporaries:
+            temporary.unlink(missing_ok=True)
+
     def _save_to_disk(self, shards: list[Path]) -> Path:
         """The Parquet shards re-saved in save_to_disk's layout (Arrow files, state.json)."""
-        from datasets import Dataset
+        import datasets
 
         target = self.options.dest / DISK_DIR
         if target.exists():
             shutil.rmtree(target)
-        with tempfile.TemporaryDirectory(dir=self.options.dest, prefix=".hf-cache-") as cache:
-            dataset = Dataset.from_parquet([str(shard) for shard in shards], features=self.features, cache_dir=cache)
-            dataset.save_to_disk(str(target), num_shards=len(shards))
-            del dataset
+        bars_were_on = not datasets.are_progress_bars_disabled()
+        datasets.disable_progress_bars()
+        written_at = {shard: shard.stat().st_mtime for shard in shards}
+        try:
+            for shard in shards:
+                os.utime(shard, (0, 0))  # the fingerprint in state.json hashes the files' mtimes: fixed, it is reproducible
+            with tempfile.TemporaryDirectory(dir=self.options.dest, prefix=".hf-cache-") as cache:
+                dataset = datasets.Dataset.from_parquet([str(shard) for shard in shards], features=self.features, cache_dir=cache)
+                dataset.save_to_disk(str(target), num_shards=len(shards))
+                del dataset
+        finally:
+            for shard, mtime in written_at.items():
+                os.utime(shard, (mtime, mtime))
+            if bars_were_on:
+                datasets.enable_progress_bars()
         return target
 
 

@@ -1,10 +1,13 @@
 """MP4: one H.264 video per distinct frame sequence, plus index.jsonl mapping every sample to its video.
 
 Samples over the same context share frames, so they share one video. Encoding
-uses PyAV (the `video` extra) with libx264, yuv420p, CRF 18 and one encoder
-thread: x264's output depends on its thread count, and a fixed count gives the
-same bytes on every machine. yuv420p needs even sides; an odd frame gets a
-one-pixel band of its corner (background) colour on the right or bottom.
+uses PyAV (the `video` extra) with libx264, yuv420p and CRF 18. Two settings
+make the bytes reproducible: one encoder thread (x264's output depends on its
+thread count) and no macroblock tree (`mbtree=0`: with it, x264's output
+changed with the state of the heap, e.g. under MALLOC_PERTURB_ or after
+encoding another video in the same process). yuv420p needs even sides; an odd
+frame gets a one-pixel band of its corner (background) colour on the right or
+bottom.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from t2vid.exports import (
     ExportError,
     ExportOptions,
     Format,
-    Frames,
     Item,
     KeyMaker,
     VideoFile,
@@ -31,7 +33,7 @@ from t2vid.exports import (
     metadata,
 )
 
-CRF = "18"  # text stays sharp; about 2x the size of the default 23 on text frames
+CRF = "18"  # small text stays legible
 
 
 def import_av():
@@ -52,25 +54,6 @@ def even_sized(image):
     padded = Image.new(image.mode, (width + width % 2, height + height % 2), image.getpixel((0, 0)))
     padded.paste(image, (0, 0))
     return padded
-
-
-def yuv420p(image):
-    """RGB image -> BT.601 limited-range yuv420p planes (chroma averaged over 2x2), packed as PyAV wants.
-
-    Converted here rather than by swscale, whose SIMD paths depend on buffer
-    alignment and gave different bytes from one run to the next.
-    """
-    import numpy as np
-
-    rgb = np.asarray(image, dtype=np.float64)
-    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    height, width = red.shape
-    luma = 16 + (65.481 * red + 128.553 * green + 24.966 * blue) / 255
-    blue_diff = 128 + (-37.797 * red - 74.203 * green + 112.0 * blue) / 255
-    red_diff = 128 + (112.0 * red - 93.786 * green - 18.214 * blue) / 255
-    chroma = [plane.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3)) for plane in (blue_diff, red_diff)]
-    planes = np.concatenate([plane.ravel() for plane in (luma, *chroma)])
-    return np.clip(np.rint(planes), 0, 255).astype(np.uint8).reshape(height * 3 // 2, width)
 
 
 def encode_mp4(frames: Sequence[Union[Path, str]], path: Path, fps: float) -> None:
@@ -95,7 +78,7 @@ def encode_mp4(frames: Sequence[Union[Path, str]], path: Path, fps: float) -> No
                     stream.options = {"crf": CRF, "x264-params": "mbtree=0"}
                 elif image.size != (stream.width, stream.height):
                     raise ExportError(f"{frame_path}: frame size {image.size} differs from the first frame's {(stream.width, stream.height)}")
-                frame = av.VideoFrame.from_ndarray(yuv420p(image), format="yuv420p")
+                frame = av.VideoFrame.from_image(image)
                 frame.pts = index
                 for packet in stream.encode(frame):
                     container.mux(packet)
@@ -149,6 +132,10 @@ class Mp4Writer(Writer):
         self.handle.close()
         os.replace(self.temporary, self.path)
         return [self.path, self.encoder.directory]
+
+    def abort(self) -> None:
+        self.handle.close()
+        self.temporary.unlink(missing_ok=True)
 
 
 class Mp4Format(Format):

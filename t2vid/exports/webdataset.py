@@ -71,6 +71,11 @@ class WebDatasetWriter(Writer):
         self._close_shard()
         return self.written
 
+    def abort(self) -> None:
+        if self.tar is not None:
+            self.tar.close()
+            self.temporary.unlink(missing_ok=True)
+
 
 class WebDatasetFormat(Format):
     name = "webdataset"

@@ -1,0 +1,168 @@
+"""`t2vid mix`: counts, ratio, seeded shuffling, real-data shapes, missing videos and the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from t2vid.cli import main
+from t2vid.exports import ExportOptions, Placer, VideoFile, load_format
+from t2vid.exports.mix import mix
+
+from conftest import license_text, run_synth, write_jsonl
+
+REAL_ROWS = 10
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mix")
+    records = [
+        {"context": license_text("Apache-2.0", 200), "question": "What is licensed?", "answer": "The Work."},
+        {"context": license_text("BSD", 120), "question": "How many conditions?", "answer": "Three."},
+        {"context": license_text("MPL-2.0", 150), "question": "What is a Contributor?", "answer": "A person."},
+        {"context": license_text("GPL-3", 100), "question": "Is it free?", "answer": "As in freedom."},
+    ]
+    output = folder / "out"
+    run_synth(output, write_jsonl(folder / "in.jsonl", records), size="224x224", words_per_frame=60)
+    return output
+
+
+@pytest.fixture
+def videos(tmp_path):
+    """LLaVA-Video-shaped rows over clips in a root folder; the last two clips do not exist."""
+    root = tmp_path / "clips"
+    root.mkdir()
+    rows = []
+    for number in range(REAL_ROWS):
+        if number < REAL_ROWS - 2:
+            (root / f"clip{number}.mp4").write_bytes(b"not decoded by mix")
+        rows.append(
+            {
+                "id": f"real{number}",
+                "video": f"clip{number}.mp4",
+                "conversations": [
+                    {"from": "human", "value": f"<image>\nWhat happens in clip {number}?"},
+                    {"from": "gpt", "value": f"Event {number}."},
+                    {"from": "human", "value": "And then?"},
+                    {"from": "gpt", "value": "It ends."},
+                ],
+            }
+        )
+    path = tmp_path / "real.json"
+    path.write_text(json.dumps(rows))
+    return path, root
+
+
+def run_mix(synthetic, video_file, dest, to="internvl", seed=0, **kwargs):
+    return mix(str(synthetic), (str(video_file),), to, ExportOptions(Path(dest)), seed, progress=False, **kwargs)
+
+
+def rows_of(dest: Path, to: str) -> list[dict]:
+    path = dest / load_format(to).data_file
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text) if path.suffix == ".json" else [json.loads(line) for line in text.splitlines()]
+
+
+def test_counts_report_and_seeded_order(synthetic, videos, tmp_path):
+    video_file, root = videos
+    report, missing = run_mix(synthetic, video_file, tmp_path / "a", counts="6:3", video_root=str(root))
+    rows = rows_of(tmp_path / "a", "internvl")
+    assert len(rows) == report.rows == 9
+    real = [r for r in rows if r["id"].startswith("real")]
+    assert len(real) == 6 and len(rows) - len(real) == 3
+    assert all(r["video"] == str(root / f"{r['id'].replace('real', 'clip')}.mp4") for r in real)  # joined to --video-root
+    assert all(r["conversations"][0]["value"].startswith("<video>\n") and len(r["conversations"]) == 4 for r in real)
+    saved = json.loads((tmp_path / "a" / "mix_report.json").read_text())
+    assert saved["video"] == {"files": [str(video_file)], "root": str(root), "available": REAL_ROWS, "used": 6, "missing_media": len(missing)}
+    assert saved["synthetic"] == {"output": str(synthetic), "available": 4, "used": 3, "media": "frames"}
+    assert saved["seed"] == 0 and saved["files"] == ["train.jsonl", "meta.json", "mix_report.json"]
+    assert json.loads((tmp_path / "a" / "meta.json").read_text())["t2vid"]["length"] == 9
+
+    run_mix(synthetic, video_file, tmp_path / "b", counts="6:3", video_root=str(root))
+    assert (tmp_path / "a" / "train.jsonl").read_bytes() == (tmp_path / "b" / "train.jsonl").read_bytes()
+    run_mix(synthetic, video_file, tmp_path / "c", counts="6:3", video_root=str(root), seed=1)
+    assert rows_of(tmp_path / "c", "internvl") != rows
+
+
+def test_ratio_takes_as_much_as_the_smaller_source_allows(synthetic, videos, tmp_path):
+    video_file, root = videos
+    report, _ = run_mix(synthetic, video_file, tmp_path / "r", ratio="2:1", video_root=str(root))
+    assert (report.video["used"], report.synthetic["used"]) == (8, 4)
+    report, _ = run_mix(synthetic, video_file, tmp_path / "r0", ratio="1:0", video_root=str(root))
+    assert (report.video["used"], report.synthetic["used"]) == (REAL_ROWS, 0)
+
+
+def test_missing_videos_are_kept_warned_and_counted(synthetic, videos, tmp_path, capsys):
+    video_file, root = videos
+    dest = tmp_path / "m"
+    code = main(["mix", "--synthetic", str(synthetic), "--video", str(video_file), "--counts", f"{REAL_ROWS}:0", "--to", "llava", "-o", str(dest), "--video-root", str(root)])
+    assert code == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("t2vid mix: warning: 2 real media path(s) do not exist")
+    assert len(rows_of(dest, "llava")) == REAL_ROWS
+    assert json.loads((dest / "mix_report.json").read_text())["video"]["missing_media"] == 2
+
+
+def test_llamafactory_mix_with_video_files_encodes_synthetic_to_mp4(synthetic, videos, tmp_path):
+    import datasets
+
+    video_file, root = videos
+    dest = tmp_path / "lf"
+    report, _ = run_mix(synthetic, video_file, dest, to="llamafactory", counts="4:4", video_root=str(root))
+    assert report.synthetic["media"] == "mp4"
+    rows = rows_of(dest, "llamafactory")
+    assert all(isinstance(r["videos"][0], str) and r["messages"][0]["content"].count("<video>") == 1 for r in rows)
+    synthetic_videos = [r["videos"][0] for r in rows if r["videos"][0].startswith("videos/")]
+    assert len(synthetic_videos) == 4 and all((dest / v).is_file() for v in synthetic_videos)
+    loaded = datasets.load_dataset("json", data_files=str(dest / "train.jsonl"), split="train", cache_dir=str(tmp_path / "cache"))
+    assert len(loaded) == 8  # one type per column, as LLaMA-Factory's loader needs
+
+
+def test_real_rows_in_the_target_format_are_taken(synthetic, tmp_path):
+    frames = [str(tmp_path / f"f{i}.jpg") for i in range(3)]
+    real = [
+        {"id": "r1", "image": {"<image_00>": frames[0], "<image_01>": frames[1]}, "conversations": [{"role": "user", "content": "<image_00>\n<image_01>\nWhat is shown?"}, {"role": "assistant", "content": "Two frames."}]},
+        {"id": "r2", "image": {"<image_00>": frames[2]}, "conversations": [{"role": "user", "content": "<image_00>\nAnd here?"}, {"role": "assistant", "content": "One frame."}]},
+    ]
+    path = write_jsonl(tmp_path / "real.jsonl", real)
+    dest = tmp_path / "cpm"
+    run_mix(synthetic, path, dest, to="minicpmv", counts="2:2")
+    rows = rows_of(dest, "minicpmv")
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["r1"]["image"] == real[0]["image"] and by_id["r1"]["conversations"] == real[0]["conversations"]
+    assert len(rows) == 4 and all(load_format("minicpmv").parse(r) for r in rows)
+
+
+def test_errors_are_one_line_with_exit_2(synthetic, videos, tmp_path, capsys):
+    video_file, root = videos
+    base = ["mix", "--synthetic", str(synthetic), "--video", str(video_file), "-o", str(tmp_path / "e")]
+    assert main(base + ["--counts", "11:1", "--to", "llava"]) == 2
+    assert main(base + ["--counts", "1:5", "--to", "llava"]) == 2
+    assert main(base + ["--counts", "1:1", "--ratio", "1:1", "--to", "llava"]) == 2
+    assert main(base + ["--ratio", "two:one", "--to", "llava"]) == 2
+    assert main(base + ["--ratio", "1:1", "--to", "hf"]) == 2
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"video": "a.mp4", "conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Yo"}]}, {"text": "no media"}])
+    assert main(["mix", "--synthetic", str(synthetic), "--video", str(bad), "--ratio", "1:1", "--to", "qwen", "-o", str(tmp_path / "e")]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 6 and all(line.startswith("t2vid") for line in errors)
+    assert "only 10" in errors[0] and "only 4" in errors[1] and "exactly one" in errors[2] and "row 2" in errors[5]
+
+
+def test_minicpmv_cannot_take_video_files(synthetic, videos, tmp_path, capsys):
+    video_file, _ = videos
+    code = main(["mix", "--synthetic", str(synthetic), "--video", str(video_file), "--ratio", "1:1", "--to", "minicpmv", "-o", str(tmp_path / "c")])
+    assert code == 1
+    assert "frames" in capsys.readouterr().err and not (tmp_path / "c" / "train.json").exists()
+
+
+def test_llava_shape_converts_to_every_target_and_back(videos):
+    video_file, _ = videos
+    item = load_format("llava").parse(json.loads(video_file.read_text())[0])
+    assert item.media == VideoFile("clip0.mp4") and item.turns == (("What happens in clip 0?", "Event 0."), ("And then?", "It ends."))
+    for name in ("llamafactory", "swift", "internvl", "qwen", "llava"):
+        fmt = load_format(name)
+        back = fmt.parse(fmt.row(item, Placer(Path("."), "absolute"), ExportOptions(Path("."))))
+        assert (back.media, back.turns) == (item.media, item.turns), name
