@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from t2vid.fonts import FontChain, FontFace, load_font
+from t2vid.fonts import FontChain, FontFace, load_font, resolve_face
 from t2vid.style import RenderStyle
 
 CLOSING = set("，。、．・：；！？」』）》〉】〕｝〗〙〛’”‐゠–〜ー…‥%,.:;!?)]}»›")
@@ -161,7 +161,7 @@ class Layouter:
 
     def __init__(self, style: RenderStyle, fallback: bool = True):
         self.style = style
-        self.face = FontFace(style.font, style.font_index)
+        self.face = FontFace(style.font, style.font_index) if style.font else resolve_face(None)
         self.chain = FontChain(self.face, fallback=fallback)
         font = load_font(self.face, style.font_size)
         ascent, descent = font.getmetrics() if hasattr(font, "getmetrics") else (style.font_size, style.font_size // 4)

@@ -21,7 +21,7 @@ class RenderStyle:
 
     width: int = 448
     height: int = 448
-    font: str = ""  # resolved font file path; "" = Pillow's built-in font
+    font: str = ""  # font file path; "" = the system sans font (Pillow's built-in font if there is none)
     font_index: int = 0
     font_size: int = 20
     margin: int = 10
