@@ -17,9 +17,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Union
+from typing import TYPE_CHECKING, Iterable, Iterator, Union
 
 from t2vid.config import UsageError
+
+if TYPE_CHECKING:
+    from t2vid.exports.mp4 import VideoEncoder
 
 # name -> module holding `FORMAT`; modules load on use so `t2vid --help` stays fast.
 FORMATS = {
@@ -72,6 +75,7 @@ class ExportOptions:
     fps: float = 1.0
     shard_size: int = 1000
     name: str = "t2vid"
+    workers: int = 1  # processes encoding mp4s
 
 
 @dataclass
@@ -114,11 +118,13 @@ class Format:
             raise UsageError(f"--fps must be above 0, not {options.fps:g}")
         if options.shard_size < 1:
             raise UsageError(f"--shard-size must be at least 1, not {options.shard_size}")
+        if options.workers < 1:
+            raise UsageError(f"--workers must be at least 1, not {options.workers}")
 
     def placer(self, options: ExportOptions) -> Placer:
         return Placer(options.dest, options.paths or self.default_paths)
 
-    def open(self, options: ExportOptions, total: int) -> "Writer":
+    def open(self, options: ExportOptions) -> "Writer":
         raise NotImplementedError
 
 
@@ -148,15 +154,15 @@ class RowFormat(Format):
         """A row of this format back to an Item (media paths as strings); None if it is not one."""
         raise NotImplementedError
 
-    def media_converter(self, options: ExportOptions) -> Callable[[Item], Item] | None:
-        """For formats that need other media than frames (LLaVA: an mp4 per frame sequence)."""
+    def media_encoder(self, options: ExportOptions) -> "VideoEncoder | None":
+        """For formats that need video files rather than frames (LLaVA)."""
         return None
 
     def side_files(self, options: ExportOptions, data_path: Path, rows: int, keys: set[str]) -> dict[str, object]:
         """Extra JSON files the trainer needs, by file name; `keys` are the row keys used."""
         return {}
 
-    def open(self, options: ExportOptions, total: int) -> "RowWriter":
+    def open(self, options: ExportOptions) -> "RowWriter":
         return RowWriter(self, options)
 
 
@@ -167,7 +173,7 @@ class RowWriter(Writer):
         self.fmt = fmt
         self.options = options
         self.place = fmt.placer(options)
-        self.convert = fmt.media_converter(options)
+        self.encoder = fmt.media_encoder(options)
         options.dest.mkdir(parents=True, exist_ok=True)
         self.path = options.dest / fmt.data_file
         self.temporary = self.path.with_name(self.path.name + ".tmp")
@@ -179,7 +185,7 @@ class RowWriter(Writer):
             self.handle.write("[\n")
 
     def make_row(self, item: Item) -> dict:
-        return self.fmt.row(self.convert(item) if self.convert else item, self.place, self.options)
+        return self.fmt.row(self.encoder(item) if self.encoder else item, self.place, self.options)
 
     def write(self, item: Item) -> None:
         self.write_row(self.make_row(item))
@@ -198,11 +204,15 @@ class RowWriter(Writer):
         """Drop the half-written file, leaving DEST as it was."""
         self.handle.close()
         self.temporary.unlink(missing_ok=True)
+        if self.encoder:
+            self.encoder.abort()
 
     def close(self) -> list[Path]:
         if self.as_array:
             self.handle.write("\n]\n" if self.rows else "]\n")
         self.handle.close()
+        if self.encoder:
+            self.encoder.finish()
         os.replace(self.temporary, self.path)
         written = [self.path]
         for name, content in self.fmt.side_files(self.options, self.path, self.rows, self.keys).items():
@@ -237,7 +247,7 @@ def synthetic_item(sample: dict, out_root: Path) -> Item:
 
 
 def metadata(item: Item) -> dict:
-    """The synth fields kept by self-describing formats (webdataset, hf, mp4 index); same keys and types on every row."""
+    """A synth sample's fields for self-describing formats (webdataset, hf, mp4 index); same keys and types on every row."""
     record = item.record
     source = record.get("source") or {}
     return {
@@ -246,7 +256,7 @@ def metadata(item: Item) -> dict:
         "answer": item.turns[0][1],
         "turns": [{"instruction": user, "answer": assistant} for user, assistant in item.turns[1:]],
         "texts": list(record.get("texts") or []),
-        "num_frames": len(item.media.paths) if isinstance(item.media, Frames) else int(record.get("num_frames") or 0),
+        "num_frames": len(item.media.paths),
         "width": int(record.get("width") or 0),
         "height": int(record.get("height") or 0),
         "source": {"dataset": str(source.get("dataset", "")), "split": str(source.get("split", "")), "index": int(source.get("index", -1))},
@@ -324,7 +334,7 @@ def export(out: str | os.PathLike, format_name: str, options: ExportOptions, pro
     fmt = load_format(format_name)
     fmt.check(options)
     total = int(read_manifest(out).get("samples") or 0)
-    writer = fmt.open(options, total)
+    writer = fmt.open(options)
     count = 0
     try:
         with progress_bar(total, f"export {format_name}", progress) as bar:
@@ -332,9 +342,9 @@ def export(out: str | os.PathLike, format_name: str, options: ExportOptions, pro
                 writer.write(item)
                 count += 1
                 bar.update()
+        files = writer.close()
     except BaseException:
         writer.abort()
         raise
-    files = writer.close()
     names = [os.path.relpath(path, options.dest) for path in files]
     return ExportReport(format_name, str(options.dest), count, names)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -24,6 +25,7 @@ def common_options(function):
         click.option("--as-images", is_flag=True, help="llamafactory/swift: frames as N <image> tokens and an images list instead of one <video>."),
         click.option("--fps", type=float, default=1.0, show_default=True, help="Frame rate of encoded mp4s (mp4, llava, mix with video files); sample_fps of qwen rows."),
         click.option("--name", default="t2vid", show_default=True, help="Dataset name in LLaMA-Factory's dataset_info.json and InternVL's meta.json."),
+        click.option("--workers", type=int, default=None, help="Processes encoding mp4s.  [default: all cores]"),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary."),
     ]
     for option in reversed(options):
@@ -46,7 +48,7 @@ def run(work):
 @click.option("--to", "format_name", required=True, type=click.Choice(list(FORMATS)), help="Target format.")
 @common_options
 @click.option("--shard-size", type=int, default=1000, show_default=True, help="Samples per webdataset tar or hf Parquet file.")
-def export_command(out, format_name, dest, paths, as_images, fps, name, quiet, shard_size):
+def export_command(out, format_name, dest, paths, as_images, fps, name, workers, quiet, shard_size):
     """Write the samples of synth output OUT in a trainer's format.
 
     \b
@@ -55,7 +57,7 @@ def export_command(out, format_name, dest, paths, as_images, fps, name, quiet, s
     """
     from t2vid.exports import ExportOptions, export
 
-    options = ExportOptions(Path(dest), paths, as_images, fps, shard_size, name)
+    options = ExportOptions(Path(dest), paths, as_images, fps, shard_size, name, workers or os.cpu_count() or 1)
     report = run(lambda: export(out, format_name, options, progress=not quiet))
     if not quiet:
         click.echo(report.summary(), err=True)
@@ -70,7 +72,7 @@ def export_command(out, format_name, dest, paths, as_images, fps, name, quiet, s
 @common_options
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds sampling and shuffling.")
 @click.option("--video-root", default=None, help="Directory that relative real media paths are under; they are written joined to it.")
-def mix_command(synthetic, video_files, counts, ratio, format_name, dest, paths, as_images, fps, name, quiet, seed, video_root):
+def mix_command(synthetic, video_files, counts, ratio, format_name, dest, paths, as_images, fps, name, workers, quiet, seed, video_root):
     """Mix real video data with synthetic samples into one shuffled training file plus mix_report.json.
 
     \b
@@ -80,7 +82,7 @@ def mix_command(synthetic, video_files, counts, ratio, format_name, dest, paths,
     from t2vid.exports import ExportOptions
     from t2vid.exports.mix import mix
 
-    options = ExportOptions(Path(dest), paths, as_images, fps, 1000, name)
+    options = ExportOptions(Path(dest), paths, as_images, fps, name=name, workers=workers or os.cpu_count() or 1)
     report, missing = run(lambda: mix(synthetic, tuple(video_files), format_name, options, seed, counts, ratio, video_root, progress=not quiet))
     if missing:
         click.echo(f"t2vid mix: warning: {len(missing)} real media path(s) do not exist (first: {missing[0]}); see {dest}/mix_report.json", err=True)

@@ -133,7 +133,7 @@ class HfWriter(Writer):
 class HfFormat(Format):
     name = "hf"
 
-    def open(self, options: ExportOptions, total: int) -> HfWriter:
+    def open(self, options: ExportOptions) -> HfWriter:
         return HfWriter(options)
 
 

@@ -9,8 +9,6 @@ train with `--video_folder DEST`.
 
 from __future__ import annotations
 
-from typing import Callable
-
 from t2vid.exports import ExportOptions, Item, Placer, RowFormat, VideoFile, pair_turns, role_of
 from t2vid.exports.mp4 import VideoEncoder, import_av
 
@@ -23,8 +21,8 @@ class LlavaFormat(RowFormat):
         super().check(options)
         import_av()
 
-    def media_converter(self, options: ExportOptions) -> Callable[[Item], Item]:
-        return VideoEncoder(options.dest, options.fps)
+    def media_encoder(self, options: ExportOptions) -> VideoEncoder:
+        return VideoEncoder(options.dest, options.fps, options.workers)
 
     def row(self, item: Item, place: Placer, options: ExportOptions) -> dict:
         (first_question, first_answer), *more = item.turns

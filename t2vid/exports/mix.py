@@ -92,11 +92,16 @@ def read_rows(path: str) -> list:
 
 
 def rooted(item: Item, video_root: str | None) -> Item:
+    """Real media paths under --video-root, made absolute: right whatever root folder the trainer joins to them."""
     if not video_root:
         return item
+
+    def under_root(path: str) -> str:
+        return os.path.abspath(os.path.join(video_root, path))
+
     if isinstance(item.media, VideoFile):
-        return replace(item, media=VideoFile(os.path.join(video_root, item.media.path)))
-    return replace(item, media=Frames(tuple(os.path.join(video_root, path) for path in item.media.paths)))
+        return replace(item, media=VideoFile(under_root(item.media.path)))
+    return replace(item, media=Frames(tuple(under_root(path) for path in item.media.paths)))
 
 
 def media_paths(item: Item) -> tuple:
@@ -147,21 +152,21 @@ def mix(
         from t2vid.exports.mp4 import VideoEncoder, import_av
 
         import_av()
-        writer.convert = VideoEncoder(options.dest, options.fps)
+        writer.encoder = VideoEncoder(options.dest, options.fps, options.workers)
     try:
         rows = [writer.make_row(item) for item in chosen_real]
         with progress_bar(synthetic_count, "mix synthetic", progress) as bar:
-            for index, item in enumerate(iter_items(Path(synthetic))):
+            for index, item in enumerate(iter_items(Path(synthetic)) if chosen_synthetic else ()):
                 if index in chosen_synthetic:
                     rows.append(writer.make_row(item))
                     bar.update()
         rng.shuffle(rows)
         for row in rows:
             writer.write_row(row)
+        files = [os.path.relpath(path, options.dest) for path in writer.close()] + [REPORT]
     except BaseException:
         writer.abort()
         raise
-    files = [os.path.relpath(path, options.dest) for path in writer.close()] + [REPORT]
     report = MixReport(
         format=format_name,
         seed=seed,

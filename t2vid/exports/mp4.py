@@ -13,7 +13,10 @@ bottom.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -93,13 +96,25 @@ def encode_mp4(frames: Sequence[Union[Path, str]], path: Path, fps: float) -> No
 
 
 class VideoEncoder:
-    """Item with frames -> Item with DEST/videos/<key>.mp4; each distinct frame sequence is encoded once."""
+    """Item with frames -> Item with DEST/videos/<key>.mp4; each distinct frame sequence is encoded once.
 
-    def __init__(self, dest: Path, fps: float):
+    With several workers the videos are encoded in other processes while rows
+    are written; names are chosen here in sample order, and each video is
+    encoded alone, so the files do not depend on the worker count.
+    `finish` waits for them all.
+    """
+
+    def __init__(self, dest: Path, fps: float, workers: int = 1):
         self.directory = Path(dest) / "videos"
         self.fps = fps
         self.keys = KeyMaker()
         self.encoded: dict[bytes, Path] = {}
+        self.pool = None
+        if workers > 1:
+            start = "spawn" if multiprocessing.get_start_method(allow_none=True) == "spawn" else "forkserver"
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start))
+        self.window = 4 * workers  # videos queued at most: bounds memory, keeps progress honest
+        self.pending: deque[Future] = deque()
 
     def __call__(self, item: Item) -> Item:
         if isinstance(item.media, VideoFile):
@@ -108,16 +123,35 @@ class VideoEncoder:
         path = self.encoded.get(digest)
         if path is None:
             path = self.directory / f"{self.keys(item.id)}.mp4"
-            encode_mp4(item.media.paths, path, self.fps)
+            self._encode(item.media.paths, path)
             self.encoded[digest] = path
         return replace(item, media=VideoFile(path))
+
+    def _encode(self, frames: tuple, path: Path) -> None:
+        if self.pool is None:
+            encode_mp4(frames, path, self.fps)
+            return
+        self.pending.append(self.pool.submit(encode_mp4, frames, path, self.fps))
+        while len(self.pending) > self.window:
+            self.pending.popleft().result()
+
+    def finish(self) -> None:
+        """Every video written; raises the first encoding error."""
+        while self.pending:
+            self.pending.popleft().result()
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def abort(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
 
 class Mp4Writer(Writer):
     def __init__(self, fmt: "Mp4Format", options: ExportOptions):
         self.options = options
         self.place = fmt.placer(options)
-        self.encoder = VideoEncoder(options.dest, options.fps)
+        self.encoder = VideoEncoder(options.dest, options.fps, options.workers)
         options.dest.mkdir(parents=True, exist_ok=True)
         self.path = options.dest / "index.jsonl"
         self.temporary = self.path.with_name(self.path.name + ".tmp")
@@ -130,12 +164,14 @@ class Mp4Writer(Writer):
 
     def close(self) -> list[Path]:
         self.handle.close()
+        self.encoder.finish()
         os.replace(self.temporary, self.path)
         return [self.path, self.encoder.directory]
 
     def abort(self) -> None:
         self.handle.close()
         self.temporary.unlink(missing_ok=True)
+        self.encoder.abort()
 
 
 class Mp4Format(Format):
@@ -145,7 +181,7 @@ class Mp4Format(Format):
         super().check(options)
         import_av()
 
-    def open(self, options: ExportOptions, total: int) -> Mp4Writer:
+    def open(self, options: ExportOptions) -> Mp4Writer:
         return Mp4Writer(self, options)
 
 

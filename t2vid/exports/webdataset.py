@@ -80,7 +80,7 @@ class WebDatasetWriter(Writer):
 class WebDatasetFormat(Format):
     name = "webdataset"
 
-    def open(self, options: ExportOptions, total: int) -> WebDatasetWriter:
+    def open(self, options: ExportOptions) -> WebDatasetWriter:
         return WebDatasetWriter(options)
 
 
