@@ -35,8 +35,9 @@ class ShardTask:
 
 
 @dataclass
-class ShardResult:
-    number: int
+class Counts:
+    """What a shard, or a whole run, read and wrote."""
+
     read: int = 0
     samples: int = 0
     frames: int = 0
@@ -45,6 +46,17 @@ class ShardResult:
     words: int = 0
     rejected: Counter = field(default_factory=Counter)
     missing_glyphs: Counter = field(default_factory=Counter)
+
+    def add(self, other: "Counts") -> None:
+        for name in ("read", "samples", "frames", "frame_files_written", "frames_reused", "words"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.rejected.update(other.rejected)
+        self.missing_glyphs.update(other.missing_glyphs)
+
+
+@dataclass
+class ShardResult(Counts):
+    number: int = 0
     seconds: float = 0.0
 
     def counts(self) -> dict:
@@ -97,7 +109,7 @@ class ShardWorker:
 
     def process(self, task: ShardTask) -> ShardResult:
         started = time.perf_counter()
-        result = ShardResult(task.number, read=len(task.records))
+        result = ShardResult(number=task.number, read=len(task.records))
         lines, rejects = [], []
         for raw in task.records:
             outcome = self.adapter(raw)

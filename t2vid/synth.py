@@ -10,7 +10,6 @@ import os
 import shutil
 import sys
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from itertools import islice
@@ -22,32 +21,18 @@ from t2vid.budget import Budget
 from t2vid.config import RUNTIME_KEYS, SynthConfig, UsageError
 from t2vid.engines import get_engine
 from t2vid.fonts import font_package_for
-from t2vid.pipeline import ShardResult, ShardTask
+from t2vid.pipeline import Counts, ShardResult, ShardTask
 from t2vid.sources import BUILTIN_SAMPLE, RawRecord, iter_records, resolve_sources
 from t2vid.writer import OutputDir, shard_name
 
 
 @dataclass
-class RunSummary:
-    output: str
-    read: int = 0
-    samples: int = 0
-    frames: int = 0
-    frame_files_written: int = 0
-    frames_reused: int = 0
-    words: int = 0
-    rejected: Counter = field(default_factory=Counter)
-    missing_glyphs: Counter = field(default_factory=Counter)
+class RunSummary(Counts):
+    output: str = ""
     shards: list[str] = field(default_factory=list)
     shards_resumed: int = 0
     frames_resumed: int = 0
     seconds: float = 0.0
-
-    def add(self, result: ShardResult) -> None:
-        for name in ("read", "samples", "frames", "frame_files_written", "frames_reused", "words"):
-            setattr(self, name, getattr(self, name) + getattr(result, name))
-        self.rejected.update(result.rejected)
-        self.missing_glyphs.update(result.missing_glyphs)
 
 
 class SynthError(RuntimeError):
@@ -65,7 +50,7 @@ def synth(config: SynthConfig) -> RunSummary:
     _claim_output(out, config)
     if not config.quiet and not config.sources:
         print(f"t2vid: no SOURCE given; using the built-in sample dataset ({BUILTIN_SAMPLE})", file=sys.stderr)
-    summary = RunSummary(config.output)
+    summary = RunSummary(output=config.output)
     started = time.perf_counter()
     manifest = _manifest(config, summary, status="running")
     try:
