@@ -149,14 +149,28 @@ def presets():
         click.echo(f"  {name:<18} {profile.description}")
 
 
-# Commands defined in their own modules register here, one line each.
-# (registration block)
-from t2vid.inspect.preview import preview_command; cli.add_command(preview_command, "preview")  # noqa: E402,E702
-from t2vid.inspect.stats import stats_command; cli.add_command(stats_command, "stats")  # noqa: E402,E702
-from t2vid.inspect.validate import validate_command; cli.add_command(validate_command, "validate")  # noqa: E402,E702
-from t2vid.inspect.diversity import diversity_command; cli.add_command(diversity_command, "diversity")  # noqa: E402,E702
-from t2vid.inspect.verify import verify_command; cli.add_command(verify_command, "verify")  # noqa: E402,E702
-from t2vid.exports.cli import export_command, mix_command; cli.add_command(export_command, "export"); cli.add_command(mix_command, "mix")  # noqa: E402,E702
+def _register_commands() -> None:
+    """Commands that live beside the work they do (exports, inspection)."""
+    from t2vid.exports.cli import export_command, mix_command
+    from t2vid.inspect.diversity import diversity_command
+    from t2vid.inspect.preview import preview_command
+    from t2vid.inspect.stats import stats_command
+    from t2vid.inspect.validate import validate_command
+    from t2vid.inspect.verify import verify_command
+
+    for name, command in (
+        ("export", export_command),
+        ("mix", mix_command),
+        ("preview", preview_command),
+        ("stats", stats_command),
+        ("validate", validate_command),
+        ("diversity", diversity_command),
+        ("verify", verify_command),
+    ):
+        cli.add_command(command, name)
+
+
+_register_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
