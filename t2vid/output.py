@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -28,3 +29,8 @@ def read_output(out: str | Path) -> Iterator[dict]:
             for line in handle:
                 if line.strip():
                     yield json.loads(line)
+
+
+def reason_kind(reason: str) -> str:
+    """Group reject reasons for the summary: numbers and positions vary, the kind does not."""
+    return re.sub(r"\d+", "N", reason.split(" (")[0])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field, replace
@@ -23,6 +22,7 @@ from t2vid.render import EXTENSIONS, Renderer
 from t2vid.segment import Segmentation, segment
 from t2vid.sources import RawRecord
 from t2vid.style import RenderStyle, StyleJitter
+from t2vid.output import reason_kind
 from t2vid.writer import OutputDir, failpoint
 
 FIT_BUDGET_SCALES = (0.9, 0.8, 0.7)  # font-size steps tried by --fit-budget, with the `fit` segmenter
@@ -185,11 +185,6 @@ class ShardWorker:
         if style != config.style:
             record["style"] = {"font": style.font, "font_size": style.font_size, "fg": style.fg, "bg": style.bg}
         return record
-
-
-def reason_kind(reason: str) -> str:
-    """Group reject reasons for the summary: numbers and positions vary, the kind does not."""
-    return re.sub(r"\d+", "N", reason.split(" (")[0])
 
 
 def _json_line(value) -> str:

@@ -180,7 +180,7 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
 
 def _rejects_by_reason(root: Path, manifest: dict) -> dict[str, int]:
     """Reject counts read from the rejects files, grouped like synth's summary, most frequent first."""
-    from t2vid.pipeline import reason_kind
+    from t2vid.output import reason_kind
 
     reasons: Counter = Counter()
     for name in manifest.get("rejects") or []:

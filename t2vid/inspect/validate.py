@@ -189,7 +189,7 @@ class OutputChecker:
 
     def check_rejects(self, rejects: list[str]) -> tuple[int, dict[str, int]]:
         """Count rejects and group their reasons the way synth groups them for the manifest."""
-        from t2vid.pipeline import reason_kind
+        from t2vid.output import reason_kind
 
         count, reasons = 0, Counter()
         for name in rejects:
