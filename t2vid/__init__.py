@@ -10,7 +10,7 @@ __all__ = ["__version__", "synth", "render_text", "read_output", "SynthConfig", 
 def __getattr__(name: str):
     # Lazy: `import t2vid` stays cheap in worker processes and for `t2vid --help`.
     if name == "synth":
-        from t2vid.synth import synth
+        from t2vid.run import synth
 
         return synth
     if name == "render_text":

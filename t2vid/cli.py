@@ -85,7 +85,7 @@ def synth(ctx, sources, config_file, **options):
     Example:
       t2vid synth data.jsonl -o out/ --preset generic --workers 2
     """
-    from t2vid.synth import format_summary, synth as run_synth
+    from t2vid.run import format_summary, synth as run_synth
 
     values = read_config_file(config_file) if config_file else {}
     for name, value in options.items():
@@ -175,7 +175,7 @@ _register_commands()
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: one-line errors, exit 2 for bad usage."""
-    from t2vid.synth import SynthError
+    from t2vid.run import SynthError
 
     try:
         code = cli.main(args=argv, prog_name="t2vid", standalone_mode=False)

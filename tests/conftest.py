@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LICENSES = Path("/usr/share/common-licenses")
 
 
@@ -24,7 +24,7 @@ def license_text(name: str = "Apache-2.0", words: int | None = None) -> str:
 def run_synth(output: Path, *sources, **settings):
     """The Python API with fast test defaults; returns the summary."""
     from t2vid.config import build_config
-    from t2vid.synth import synth
+    from t2vid.run import synth
 
     values = {"sources": tuple(str(s) for s in sources), "output": str(output), "workers": 1, "quiet": True}
     values.update(settings)

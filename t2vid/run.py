@@ -1,4 +1,4 @@
-"""`synth`: plan shards from the record stream, run them on an engine, keep the manifest.
+"""`synth` (the run of a whole pipeline): plan shards from the record stream, run them on an engine, keep the manifest.
 
 Resuming is the normal path: a shard with a completion marker is read back
 instead of redone, so re-running a killed command finishes the job.
