@@ -12,7 +12,7 @@ import sys
 import click
 
 from t2vid import __version__
-from t2vid.config import UsageError, build_config, read_config_file
+from t2vid.config import UsageError, build_config, merge_settings, read_config_file
 
 STYLE_OPTIONS = [
     click.option("--size", default="448x448", show_default=True, help="Frame size WIDTHxHEIGHT."),
@@ -62,7 +62,8 @@ def cli():
 @click.option("--overlap", type=int, default=0, show_default=True, help="Repeat the last K lines of a frame atop the next.")
 @style_options
 @click.option("--style-jitter", is_flag=True, help="Seeded per-sample variety: font (from --jitter-font), size, legible colours.")
-@click.option("--jitter-font", "jitter_fonts", multiple=True, help="Font to draw from with --style-jitter (repeatable).")
+@click.option("--jitter-font", multiple=True, help="Font to draw from with --style-jitter (repeatable).")
+@click.option("--jitter-font-sizes", default="18,24", show_default=True, callback=lambda c, p, v: _int_pair(v), help="Font size range MIN,MAX for --style-jitter.")
 @click.option("--no-font-fallback", is_flag=True, help="Do not look for other installed fonts for missing characters.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--limit", type=int, default=None, help="Read at most N input records.")
@@ -87,16 +88,10 @@ def synth(ctx, sources, config_file, **options):
     """
     from t2vid.run import format_summary, synth as run_synth
 
-    values = read_config_file(config_file) if config_file else {}
-    for name, value in options.items():
-        explicit = ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
-        key = {"no_font_fallback": "font_fallback"}.get(name, name)
-        if name == "no_font_fallback":
-            value = not value
-        if explicit or key not in values:
-            values[key] = value
-    if ctx.get_parameter_source("sources") != click.core.ParameterSource.DEFAULT or "sources" not in values:
-        values["sources"] = sources
+    explicit = {name for name in options if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT}
+    if sources:
+        explicit.add("sources")
+    values = merge_settings(read_config_file(config_file) if config_file else {}, {**options, "sources": sources}, explicit)
     if values.get("workers") is None:
         values["workers"] = os.cpu_count() or 1
     summary = run_synth(build_config(values))
@@ -128,6 +123,14 @@ def render(text, output, **options):
         with open(path, "wb") as handle:
             handle.write(encode_image(image, style))
     click.echo("\n".join(paths))
+
+
+def _int_pair(value: str) -> tuple[int, int]:
+    try:
+        low, high = (int(part) for part in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected MIN,MAX (e.g. 18,24), not {value!r}") from None
+    return low, high
 
 
 def _format_from_name(path: str, default: str) -> str:

@@ -32,6 +32,15 @@ FIT_BUDGET_SCALES = (0.9, 0.8, 0.7)  # font-size steps tried by --fit-budget, wi
 class ShardTask:
     number: int
     records: tuple[RawRecord, ...]
+    input_sha256: str  # see input_digest
+
+
+def input_digest(records: tuple[RawRecord, ...]) -> str:
+    """Identifies a shard's input, so a resume redoes a shard whose records changed."""
+    digest = hashlib.sha256()
+    for raw in records:
+        digest.update(json.dumps([raw.source.dataset, raw.source.index, raw.record, raw.raw], sort_keys=True, default=repr).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 @dataclass
@@ -69,7 +78,7 @@ class ShardResult(Counts):
 
     @classmethod
     def from_counts(cls, counts: dict) -> "ShardResult":
-        counts = dict(counts)
+        counts = {k: v for k, v in counts.items() if k != "input_sha256"}
         counts["rejected"] = Counter(counts.get("rejected", {}))
         counts["missing_glyphs"] = Counter(counts.get("missing_glyphs", {}))
         return cls(**counts)
@@ -83,8 +92,7 @@ class ShardWorker:
         self.out = OutputDir(config.output)
         self.adapter = Adapter(config, dataset_names)
         self.budget = Budget(config.profile, config.max_frames, config.min_frames, config.tokenizer)
-        faces = tuple((p.rsplit("#", 1)[0], int(p.rsplit("#", 1)[1])) for p in config.jitter_fonts)
-        self.jitter = StyleJitter(faces, config.jitter_font_sizes) if config.style_jitter else None
+        self.jitter = StyleJitter(config.jitter_fonts, config.jitter_font_sizes) if config.style_jitter else None
         self._engines: dict[RenderStyle, tuple[Layouter, Renderer]] = {}
         self._segmented: OrderedDict[tuple, Segmentation] = OrderedDict()
 
@@ -124,7 +132,7 @@ class ShardWorker:
         failpoint("frames-committed")
         self.out.commit_lines(self.out.shard_path(task.number), lines)
         self.out.commit_lines(self.out.rejects_path(task.number), rejects)
-        self.out.commit_marker(task.number, result.counts())
+        self.out.commit_marker(task.number, {**result.counts(), "input_sha256": task.input_sha256})
         result.seconds = time.perf_counter() - started
         return result
 

@@ -6,6 +6,7 @@ instead of redone, so re-running a killed command finishes the job.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -21,7 +22,7 @@ from t2vid.budget import Budget
 from t2vid.config import RUNTIME_KEYS, SynthConfig, UsageError
 from t2vid.engines import get_engine
 from t2vid.fonts import font_package_for
-from t2vid.pipeline import Counts, ShardResult, ShardTask
+from t2vid.pipeline import Counts, ShardResult, ShardTask, input_digest
 from t2vid.sources import BUILTIN_SAMPLE, RawRecord, iter_records, resolve_sources
 from t2vid.writer import OutputDir, shard_name
 
@@ -36,7 +37,7 @@ class RunSummary(Counts):
 
 
 class SynthError(RuntimeError):
-    """A run that had to stop (disk full, unwritable OUT); the message is one line."""
+    """A run that had to stop midway (disk full, a worker died); the message is one line."""
 
 
 def synth(config: SynthConfig) -> RunSummary:
@@ -66,6 +67,11 @@ def synth(config: SynthConfig) -> RunSummary:
         progress.close()
     except OSError as exc:
         raise SynthError(f"cannot write to {config.output}: {exc.strerror or exc}") from None
+    except (UsageError, SynthError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a worker died or raised: one line, exit 1
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+        raise SynthError(f"a worker failed ({type(exc).__name__}: {first}); re-run the same command to resume") from None
     summary.shards.sort()
     files = sum(len(f) for _, _, f in os.walk(out.root / "frames"))
     summary.frames_reused, summary.frame_files_written = summary.frames - files, files
@@ -79,23 +85,23 @@ def _claim_output(out: OutputDir, config: SynthConfig) -> None:
     root = out.root
     if root.exists() and not root.is_dir():
         raise UsageError(f"output {root} exists and is not a directory")
-    if config.overwrite and root.exists():
-        shutil.rmtree(root)
     existing = out.read_manifest()
+    if config.overwrite and existing is not None:
+        shutil.rmtree(root)
+        existing = None
     if existing is None and root.exists() and any(root.iterdir()):
-        raise UsageError(f"output directory {root} is not empty and holds no t2vid manifest; use --overwrite or another -o")
+        raise UsageError(f"output directory {root} is not empty and holds no t2vid manifest; pick another -o (--overwrite only replaces t2vid outputs)")
     if existing is not None:
         before = _flatten(existing.get("config", {}))
         now = _flatten(config_for_manifest(config))
-        differs = sorted(k for k in set(before) | set(now) if k not in RUNTIME_KEYS and before.get(k) != now.get(k))
+        differs = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
         if differs:
             raise UsageError(f"{root} holds a run with different settings ({', '.join(differs)}); use --overwrite to start over or pick another -o")
     try:
         out.prepare()
+        if not out.lock():
+            raise UsageError(f"another t2vid synth is writing to {root}")
         out.clear_temporary()
-        probe = root / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
     except OSError as exc:
         raise UsageError(f"cannot write to output directory {root}: {exc.strerror or exc}") from None
 
@@ -111,18 +117,12 @@ def _flatten(settings: dict, prefix: str = "") -> dict:
 
 
 def config_for_manifest(config: SynthConfig) -> dict:
+    """The settings that decide the output, as JSON values (runtime settings go under `run`)."""
     data = asdict(config)
+    for key in RUNTIME_KEYS:
+        data.pop(key)
     data["sources"] = list(config.sources) or [BUILTIN_SAMPLE]
-    data["style"] = asdict(config.style)
-    return _jsonable(data)
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
+    return json.loads(json.dumps(data))
 
 
 def _plan(config: SynthConfig, out: OutputDir, summary: RunSummary, records: Iterator[RawRecord]) -> Iterator[ShardTask]:
@@ -132,14 +132,15 @@ def _plan(config: SynthConfig, out: OutputDir, summary: RunSummary, records: Ite
         chunk = tuple(islice(records, config.shard_size))
         if not chunk:
             return
+        task = ShardTask(number, chunk, input_digest(chunk))
         counts = out.read_marker(number)
-        if counts is not None and counts.get("read") == len(chunk):
+        if counts is not None and counts.get("input_sha256") == task.input_sha256:
             summary.add(ShardResult.from_counts(counts))
             summary.shards.append(f"shards/{shard_name(number)}.jsonl")
             summary.shards_resumed += 1
             summary.frames_resumed += counts.get("frames", 0)
         else:
-            yield ShardTask(number, chunk)
+            yield task
         number += 1
 
 
@@ -159,7 +160,7 @@ def _manifest(config: SynthConfig, summary: RunSummary, status: str) -> dict:
         "shards": sorted(summary.shards),
         "rejects": [s.replace("shards/", "rejects/") for s in sorted(summary.shards)],
         "config": config_for_manifest(config),
-        "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "shards_resumed": summary.shards_resumed, "pid": os.getpid()},
+        "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "output": config.output, "shards_resumed": summary.shards_resumed},
     }
 
 

@@ -63,6 +63,17 @@ class OutputDir:
         for sub in ("shards", "rejects", "frames", TMP_DIR):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
+    def lock(self) -> bool:
+        """Hold an exclusive lock on OUT for this process's lifetime; False when another run holds it."""
+        import fcntl
+
+        self._lock = open(self.root / ".lock", "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
     def clear_temporary(self) -> None:
         """Leftovers of a killed run: never committed, safe to delete before workers start."""
         shutil.rmtree(self.root / TMP_DIR, ignore_errors=True)

@@ -75,3 +75,32 @@ def test_disk_full_is_one_line_and_commits_nothing(tmp_path, dataset):
         assert not list((mount / "out" / "shards").glob("*.done.json"))
     finally:
         subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_changed_input_redoes_only_the_changed_shard(tmp_path, dataset):
+    data, _ = dataset
+    copy = tmp_path / "data.jsonl"
+    lines = data.read_text().splitlines()
+    out = tmp_path / "out"
+    copy.write_text("\n".join(lines) + "\n")
+    assert _synth(copy, out).returncode == 0
+    untouched = (out / "shards" / "shard-00001.done.json").stat().st_mtime_ns
+    record = json.loads(lines[0])
+    record["question"] = "A different question?"
+    copy.write_text("\n".join([json.dumps(record)] + lines[1:]) + "\n")
+    assert _synth(copy, out).returncode == 0
+    first = json.loads((out / "shards" / "shard-00000.jsonl").read_text().splitlines()[0])
+    assert first["instruction"] == "A different question?"
+    assert (out / "shards" / "shard-00001.done.json").stat().st_mtime_ns == untouched
+
+
+def test_second_concurrent_run_is_refused(tmp_path, dataset):
+    import fcntl
+
+    data, _ = dataset
+    out = tmp_path / "out"
+    assert _synth(data, out).returncode == 0
+    with open(out / ".lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = _synth(data, out)
+    assert result.returncode == 2 and "another t2vid synth is writing to" in result.stderr
