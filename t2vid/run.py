@@ -43,7 +43,7 @@ class SynthError(RuntimeError):
 def synth(config: SynthConfig) -> RunSummary:
     """Run the whole pipeline for `config`; the Python API behind `t2vid synth`."""
     config = replace(config, output=str(Path(config.output).resolve()))  # workers may run elsewhere (Ray)
-    sources = resolve_sources(config.sources)
+    sources = resolve_sources(config.sources, exclude=config.output)
     names = tuple(s.name for s in sources)
     Adapter(config, names)  # fail on a bad preset or template before touching OUT
     Budget(config.profile, config.max_frames, config.min_frames, config.tokenizer)

@@ -9,8 +9,10 @@ Nothing is held in memory beyond the record being read.
 
 from __future__ import annotations
 
+import csv
 import glob
 import json
+import os
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -52,32 +54,54 @@ def builtin_sample_path() -> str:
     return str(resources.files("t2vid") / "data" / "sample.jsonl")
 
 
-def resolve_sources(specs: tuple[str, ...] | list[str]) -> list[Source]:
-    """Files, directories, globs and Hub ids -> sources; a missing local path is a usage error."""
+def resolve_sources(specs: tuple[str, ...] | list[str], exclude: str | os.PathLike | None = None) -> list[Source]:
+    """Files, directories, globs and Hub ids -> sources; a missing local path is a usage error.
+
+    A file named twice is read once, and nothing inside `exclude` (the output
+    directory) or inside any other t2vid output is read as input.
+    """
     if not specs:
         return [Source(BUILTIN_SAMPLE, "json", (builtin_sample_path(),))]
-    sources = []
+    skip = Path(exclude).resolve() if exclude else None
+    sources: list[Source] = []
+    seen: set[Path] = set()
+
+    def add(files, expanded: bool = True) -> None:
+        for file in files:
+            real = Path(file).resolve()
+            inside = (skip is not None and real.is_relative_to(skip)) or (expanded and _inside_t2vid_output(real))
+            if real not in seen and not inside:
+                seen.add(real)
+                sources.append(_file_source(str(file)))
+
     for spec in specs:
         path = Path(spec).expanduser()
         if any(ch in spec for ch in "*?["):
             files = sorted(p for p in glob.glob(str(path), recursive=True) if Path(p).suffix.lower() in LOCAL_FORMATS)
             if not files:
                 raise UsageError(f"no JSON/JSONL/Parquet/CSV files match {spec!r}")
-            sources.extend(_file_source(f) for f in files)
+            add(files)
         elif path.is_dir():
             files = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in LOCAL_FORMATS)
             if not files:
                 raise UsageError(f"directory {spec} holds no JSON/JSONL/Parquet/CSV files")
-            sources.extend(_file_source(f) for f in files)
+            add(files)
         elif path.is_file():
             if path.suffix.lower() not in LOCAL_FORMATS:
                 raise UsageError(f"{spec}: unsupported file type {path.suffix or '(none)'}; use .json, .jsonl, .parquet or .csv")
-            sources.append(_file_source(str(path)))
+            add([str(path)], expanded=False)
         elif _looks_like_hub_id(spec):
             sources.append(Source(spec, "hub"))
         else:
             raise UsageError(f"file not found: {spec}")
+    if not sources:
+        raise UsageError("every input file given lies inside the output directory or another t2vid output")
     return sources
+
+
+def _inside_t2vid_output(path: Path) -> bool:
+    """Files of a t2vid output (a folder with manifest.json and shards/) are never input of a directory or glob."""
+    return any((parent / "manifest.json").is_file() and (parent / "shards").is_dir() for parent in path.parents)
 
 
 def _file_source(path: str) -> Source:
@@ -100,12 +124,23 @@ def iter_records(sources: list[Source], split: str = "train", subset: str | None
 
 
 def _read(source: Source, split: str, subset: str | None) -> Iterator[tuple[Any, str | None, str | None]]:
-    if source.kind == "json":
-        yield from _read_json(source.paths[0])
-        return
+    try:
+        if source.kind == "json":
+            yield from _read_json(source.paths[0])
+        elif source.kind == "csv":
+            yield from _read_csv(source.paths[0])
+        else:
+            yield from _read_datasets(source, split, subset)
+    except OSError as exc:
+        raise UsageError(f"cannot read {source.name}: {exc.strerror or exc}") from None
+
+
+def _read_datasets(source: Source, split: str, subset: str | None) -> Iterator[tuple[Any, None, None]]:
     import datasets
+    import huggingface_hub
 
     datasets.logging.set_verbosity_error()
+    huggingface_hub.utils.logging.set_verbosity_error()
     datasets.disable_progress_bars()
     try:
         if source.kind == "hub":
@@ -116,7 +151,19 @@ def _read(source: Source, split: str, subset: str | None) -> Iterator[tuple[Any,
             yield row, None, None
     except (FileNotFoundError, ConnectionError, ValueError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"cannot load {source.name}: {first}") from None
+        hint = " (no such local file either)" if source.kind == "hub" else ""
+        raise UsageError(f"cannot load {source.name}{hint}: {first}") from None
+
+
+def _read_csv(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
+    """CSV rows as dicts of strings: no type guessing, so an answer "42" stays "42"."""
+    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            if None in row:  # more cells than header columns
+                yield None, f"CSV line {reader.line_num} has {len(reader.fieldnames or []) + len(row[None])} cells for {len(reader.fieldnames or [])} columns", ",".join(str(v) for v in row.values() if not isinstance(v, list))
+            else:
+                yield row, None, None
 
 
 def _read_json(path: str) -> Iterator[tuple[Any, str | None, str | None]]:

@@ -88,3 +88,28 @@ def test_unreachable_hub_is_a_one_line_usage_error(tmp_path):
     result = subprocess.run([sys.executable, "-m", "t2vid.cli", "synth", "Yukang/LongAlpaca-12k", "-o", str(tmp_path / "o")], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.startswith("t2vid: error: cannot load Yukang/LongAlpaca-12k") and result.stderr.count("\n") == 1
+
+
+def test_csv_cells_stay_strings(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text('context,question,answer\n"long, quoted text",How many?,42\nonly,two\n')
+    records = _records(str(path))
+    assert records[0].record == {"context": "long, quoted text", "question": "How many?", "answer": "42"}
+    assert records[1].record["answer"] is None  # a short row: the missing cell becomes a reject downstream
+
+
+def test_a_file_named_twice_is_read_once(tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", [{"a": 1}])
+    assert len(_records(str(path), str(tmp_path), str(tmp_path / "*.jsonl"))) == 1
+
+
+def test_output_inside_the_input_directory_is_not_read_back(tmp_path):
+    from conftest import run_synth
+
+    data = tmp_path / "data"
+    data.mkdir()
+    write_jsonl(data / "d.jsonl", [{"context": "words " * 50, "question": "q", "answer": "a"}])
+    first = run_synth(data / "out", data)
+    again = run_synth(data / "out", data)
+    assert first.read == again.read == 1
+    assert len(_records(str(data))) == 1  # another run's output inside the folder is skipped too
