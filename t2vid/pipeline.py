@@ -18,7 +18,7 @@ from t2vid.adapt import Adapter, Reject, Sample
 from t2vid.budget import Budget
 from t2vid.config import SynthConfig
 from t2vid.layout import Layouter
-from t2vid.render import EXTENSIONS, Renderer
+from t2vid.render import Renderer
 from t2vid.segment import Segmentation, segment
 from t2vid.sources import RawRecord
 from t2vid.style import RenderStyle, StyleJitter
@@ -141,21 +141,25 @@ class ShardWorker:
         config = self.config
         style = self.jitter.pick(config.style, config.seed, sample.id) if self.jitter else config.style
         texts = [sample.instruction, sample.answer] + [t[k] for t in sample.turns for k in ("instruction", "answer")]
-        seg = self.segment(sample.context, style, config.segmenter)
+        segmenter = config.segmenter
+        seg = self.segment(sample.context, style, segmenter)
+        if not seg.frames:
+            missing = "".join(seg.missing_glyphs)
+            return "no drawable text in the context" + (f" (no installed font has {missing[:20]!r})" if missing else " (only invisible characters)")
         reason = self.budget.over(texts, len(seg.frames))
         if reason and config.fit_budget:
             for scale in FIT_BUDGET_SCALES:
                 denser = replace(style, font_size=max(8, round(style.font_size * scale)))
                 candidate = self.segment(sample.context, denser, "fit")
                 if self.budget.over(texts, len(candidate.frames)) is None:
-                    style, seg, reason = denser, candidate, None
+                    style, seg, segmenter, reason = denser, candidate, "fit", None
                     break
         reason = reason or self.budget.under(len(seg.frames))
         if reason:
             return reason
         frame_texts = seg.texts
-        key = hashlib.sha256(json.dumps([style.key(), config.segmenter, config.words_per_frame, config.overlap, frame_texts], ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()[:24]
-        extension = EXTENSIONS[style.image_format]
+        key = hashlib.sha256(json.dumps([style.key(), segmenter, config.words_per_frame, config.overlap, frame_texts], ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+        extension = style.image_format
         names = [self.out.frame_name(i, len(frame_texts), extension) for i in range(len(frame_texts))]
         if self.out.has_frames(key):
             result.frames_reused += len(frame_texts)
@@ -195,9 +199,8 @@ class ShardWorker:
         return record
 
 
-def _json_line(value) -> str:
-    if not isinstance(value, dict):
-        value = asdict(value)
+def _json_line(value: dict) -> str:
+    """One JSONL line; lone surrogates from the input become U+FFFD instead of failing the shard."""
     return json.dumps(value, ensure_ascii=False, default=repr).encode("utf-8", "surrogatepass").decode("utf-8", "replace") + "\n"
 
 

@@ -18,7 +18,6 @@ from t2vid.layout import FrameLayout, Layouter, Run
 from t2vid.png import encode_png
 from t2vid.style import RenderStyle
 
-EXTENSIONS = {"png": "png", "jpg": "jpg", "webp": "webp"}
 _MASK_CACHE_SIZE = 50_000
 
 

@@ -34,6 +34,7 @@ def test_any_record_is_a_sample_or_a_reject(record):
         assert all(isinstance(record[k], str) and record[k].strip() for k in ("context", "question", "answer"))
         frames = segment(outcome.context, LAYOUTER, "words", 40).frames
         assert all(frame.lines for frame in frames)
+        assert frames or not any(c.isprintable() and not c.isspace() for c in outcome.context)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -49,7 +50,7 @@ def test_counts_add_up_through_the_whole_pipeline(tmp_path_factory, records):
     assert len(shard_lines(root / "out")) == summary.samples
 
 
-def test_million_word_context_streams_through_segmentation():
+def test_million_word_context_is_segmented_whole():
     context = " ".join(f"w{i % 977}" for i in range(1_000_000))
     frames = segment(context, LAYOUTER, "fit").frames
     assert sum(len(f.text.split()) for f in frames) == 1_000_000
@@ -60,3 +61,13 @@ def test_wrong_types_in_every_field_are_named(tmp_path):
     data = write_jsonl(tmp_path / "d.jsonl", records)
     reasons = [r.reason if isinstance(r, Reject) else None for r in map(ADAPTER, iter_records(resolve_sources([str(data)])))]
     assert reasons == ["'context' is not a string (got list)", "'question' is not a string (got dict)", "'answer' is not a string (got float)", "record is a JSON list, not an object", "record is a JSON str, not an object"]
+
+
+def test_context_with_nothing_to_draw_is_rejected(tmp_path):
+    records = [{"context": "\u200b\u200d \x00", "question": "q", "answer": "a"}, {"context": "\ue000\ue001", "question": "q", "answer": "a"}]
+    out = tmp_path / "out"
+    summary = run_synth(out, write_jsonl(tmp_path / "d.jsonl", records))
+    assert summary.samples == 0 and sum(summary.rejected.values()) == 2
+    reasons = [json.loads(line)["reason"] for line in (out / "rejects" / "shard-00000.jsonl").read_text().splitlines()]
+    assert reasons[0] == "no drawable text in the context (only invisible characters)"
+    assert reasons[1].startswith("no drawable text in the context (no installed font has")
