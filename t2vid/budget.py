@@ -12,9 +12,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-
+from t2vid.charset import is_cjk
 from t2vid.config import UsageError, configs_dir, read_named_config
-from t2vid.layout import is_cjk
 
 
 @dataclass(frozen=True)
@@ -66,10 +65,6 @@ class Budget:
         self.tokenizer = tokenizer
         if tokenizer:
             _tokenizer(tokenizer)
-
-    @property
-    def active(self) -> bool:
-        return self.profile is not None or self.max_frames is not None or self.min_frames is not None
 
     def text_tokens(self, text: str) -> int:
         if self.tokenizer:

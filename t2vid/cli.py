@@ -13,29 +13,37 @@ import click
 
 from t2vid import __version__
 from t2vid.config import UsageError, build_config, merge_settings, read_config_file
+from t2vid.segment import SEGMENTERS
+from t2vid.style import ALIGNS, IMAGE_FORMATS, MODES, VALIGNS
 
-STYLE_OPTIONS = [
-    click.option("--size", default="448x448", show_default=True, help="Frame size WIDTHxHEIGHT."),
-    click.option("--font", default=None, help="Font file or installed family name (fontconfig). Default: the system sans font."),
-    click.option("--font-size", type=int, default=20, show_default=True, help="Font size in pixels."),
-    click.option("--margin", type=int, default=10, show_default=True, help="Blank band on every side, in pixels."),
-    click.option("--line-spacing", type=float, default=1.15, show_default=True, help="Line pitch as a multiple of the font size."),
-    click.option("--align", type=click.Choice(["left", "justify", "center"]), default="left", show_default=True),
-    click.option("--valign", type=click.Choice(["top", "center"]), default="top", show_default=True),
-    click.option("--fg", default="#000000", show_default=True, help="Text colour."),
-    click.option("--bg", default="#ffffff", show_default=True, help="Background colour."),
-    click.option("--mode", type=click.Choice(["L", "RGB"]), default="L", show_default=True, help="L = 8-bit grayscale (smaller, faster; trainers convert on load)."),
-    click.option("--image-format", type=click.Choice(["png", "jpg", "webp"]), default="png", show_default=True),
-    click.option("--quality", type=int, default=90, show_default=True, help="JPEG/WebP quality."),
-    click.option("--png-compress-level", type=int, default=1, show_default=True, help="zlib level 0-9 for PNG (1: fastest; 6: ~25% smaller, 1.5x slower)."),
-    click.option("--png-bits", type=click.Choice(["8", "4"]), default="8", show_default=True, callback=lambda c, p, v: int(v), help="4: 16 grey levels, faster and smaller (with --mode L)."),
-]
+STYLE_OPTIONS = {
+    "size": click.option("--size", default="448x448", show_default=True, help="Frame size WIDTHxHEIGHT."),
+    "font": click.option("--font", default=None, help="Font file or installed family name (fontconfig). Default: the system sans font."),
+    "font_size": click.option("--font-size", type=int, default=20, show_default=True, help="Font size in pixels."),
+    "margin": click.option("--margin", type=int, default=10, show_default=True, help="Blank band on every side, in pixels."),
+    "line_spacing": click.option("--line-spacing", type=float, default=1.15, show_default=True, help="Line pitch as a multiple of the font size."),
+    "align": click.option("--align", type=click.Choice(ALIGNS), default="left", show_default=True),
+    "valign": click.option("--valign", type=click.Choice(VALIGNS), default="top", show_default=True),
+    "fg": click.option("--fg", default="#000000", show_default=True, help="Text colour."),
+    "bg": click.option("--bg", default="#ffffff", show_default=True, help="Background colour."),
+    "mode": click.option("--mode", type=click.Choice(MODES), default="L", show_default=True, help="L = 8-bit grayscale (smaller, faster; trainers convert on load)."),
+    "image_format": click.option("--image-format", type=click.Choice(IMAGE_FORMATS), default="png", show_default=True),
+    "quality": click.option("--quality", type=int, default=90, show_default=True, help="JPEG/WebP quality."),
+    "png_compress_level": click.option("--png-compress-level", type=int, default=1, show_default=True, help="zlib level 0-9 for PNG (1: fastest; 6: ~25% smaller, 1.5x slower)."),
+    "png_bits": click.option("--png-bits", type=click.Choice(["8", "4"]), default="8", show_default=True, callback=lambda c, p, v: int(v), help="4: 16 grey levels, faster and smaller (with --mode L)."),
+}
 
 
-def style_options(function):
-    for option in reversed(STYLE_OPTIONS):
-        function = option(function)
-    return function
+def style_options(function=None, *, skip: tuple[str, ...] = ()):
+    """Attach the frame style options shared by synth and render (minus `skip`)."""
+
+    def attach(function):
+        for name, option in reversed(STYLE_OPTIONS.items()):
+            if name not in skip:
+                function = option(function)
+        return function
+
+    return attach(function) if function else attach
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -57,7 +65,7 @@ def cli():
 @click.option("--instruction-template", default=None, help='e.g. "The video shows pages of a document. {question}"')
 @click.option("--min-context-words", type=int, default=None, help="Reject contexts shorter than this (preset default).")
 @click.option("--nq-short-answer", is_flag=True, help="Natural-Questions rows: the paper's short answer + document ID style.")
-@click.option("--segmenter", type=click.Choice(["words", "sentences", "fit"]), default="words", show_default=True, help="words: at most N words/frame; sentences: whole sentences up to N; fit: fill each frame.")
+@click.option("--segmenter", type=click.Choice(SEGMENTERS), default="words", show_default=True, help="words: at most N words/frame; sentences: whole sentences up to N; fit: fill each frame.")
 @click.option("--words-per-frame", type=int, default=115, show_default=True, help="N for words/sentences (a CJK character counts as one word).")
 @click.option("--overlap", type=int, default=0, show_default=True, help="Repeat the last K lines of a frame atop the next.")
 @style_options
@@ -86,7 +94,8 @@ def synth(ctx, sources, config_file, **options):
     Example:
       t2vid synth data.jsonl -o out/ --preset generic --workers 2
     """
-    from t2vid.run import format_summary, synth as run_synth
+    from t2vid.run import format_summary
+    from t2vid.run import synth as run_synth
 
     explicit = {name for name in options if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT}
     if sources:
@@ -101,8 +110,8 @@ def synth(ctx, sources, config_file, **options):
 
 @cli.command()
 @click.argument("text")
-@click.option("-o", "--output", required=True, help="Image file; several frames become NAME-001.png, ...")
-@style_options
+@click.option("-o", "--output", required=True, help="Image file (.png, .jpg or .webp: the extension picks the format); several frames become NAME-001.png, ...")
+@style_options(skip=("image_format",))
 def render(text, output, **options):
     """Render TEXT to a frame image, to tune the look in a second.
 
@@ -113,10 +122,12 @@ def render(text, output, **options):
     from t2vid.render import encode_image, render_text
 
     config = build_config(options)
-    style = replace(config.style, image_format=_format_from_name(output, config.style.image_format))
+    style = replace(config.style, image_format=_format_from_name(output))
     if text == "-":
         text = sys.stdin.read()
     images = render_text(text, style)
+    if not images:
+        raise UsageError("TEXT has nothing to draw (empty, or only invisible characters)")
     root, extension = os.path.splitext(output)
     paths = [output] if len(images) == 1 else [f"{root}-{n:03d}{extension}" for n in range(1, len(images) + 1)]
     for image, path in zip(images, paths):
@@ -133,9 +144,13 @@ def _int_pair(value: str) -> tuple[int, int]:
     return low, high
 
 
-def _format_from_name(path: str, default: str) -> str:
+def _format_from_name(path: str) -> str:
+    """The image format named by the output file's extension."""
     extension = os.path.splitext(path)[1].lower().lstrip(".")
-    return {"jpeg": "jpg"}.get(extension, extension) if extension in ("png", "jpg", "jpeg", "webp") else default
+    formats = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "webp": "webp"}
+    if extension not in formats:
+        raise UsageError(f"-o {path}: use a .png, .jpg or .webp file name")
+    return formats[extension]
 
 
 @cli.command()
@@ -155,10 +170,7 @@ def presets():
 def _register_commands() -> None:
     """Commands that live beside the work they do (exports, inspection)."""
     from t2vid.exports.cli import export_command, mix_command
-    from t2vid.inspect.diversity import diversity_command
-    from t2vid.inspect.preview import preview_command
-    from t2vid.inspect.stats import stats_command
-    from t2vid.inspect.validate import validate_command
+    from t2vid.inspect.cli import diversity_command, preview_command, stats_command, validate_command
     from t2vid.inspect.verify import verify_command
 
     for name, command in (
@@ -180,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     """Console entry point: one-line errors, exit 2 for bad usage."""
     from t2vid.run import SynthError
 
+    if not (sys.argv[1:] if argv is None else argv):
+        click.echo(cli.get_help(click.Context(cli, info_name="t2vid")))
+        return 0
     try:
         code = cli.main(args=argv, prog_name="t2vid", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -200,11 +215,15 @@ def main(argv: list[str] | None = None) -> int:
     except SynthError as exc:
         click.echo(f"t2vid: error: {exc}", err=True)
         return 1
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"t2vid: error: cannot use{where}: {exc.strerror or exc}", err=True)
+        return 1
     except KeyboardInterrupt:
         click.echo("t2vid: interrupted", err=True)
         return 130
-    except BrokenPipeError:
-        return 0
     return code if isinstance(code, int) else 0
 
 

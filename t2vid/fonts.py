@@ -18,7 +18,10 @@ from pathlib import Path
 
 from PIL import ImageFont, features
 
+from t2vid.charset import is_cjk
+
 DEFAULT_FAMILY = "sans-serif"
+GENERIC_FAMILIES = {"sans-serif", "sans", "serif", "monospace", "mono"}
 # Families tried first for a missing character, before every other installed font.
 PREFERRED_FALLBACKS = (
     "DejaVu Sans",
@@ -76,8 +79,9 @@ def resolve_face(spec: str | None) -> FontFace:
     family = spec or DEFAULT_FAMILY
     out = _fc("fc-match", "-f", "%{file}\n%{index}\n%{family}\n", family).splitlines()
     if len(out) >= 2 and out[0] and Path(out[0]).is_file():
-        matched = out[2].lower() if len(out) > 2 else ""
-        if spec and spec.lower() not in matched and spec.lower() != DEFAULT_FAMILY:
+        offered = {f.strip().lower() for f in (out[2] if len(out) > 2 else "").split(",")}
+        asked = family.split(":")[0].strip().lower()  # a fontconfig pattern may add a style: "DejaVu Sans:bold"
+        if asked not in offered and asked not in GENERIC_FAMILIES:
             raise FontError(f"font family not installed: {spec!r} (fontconfig offers {out[2]!r})")
         return FontFace(out[0], int(out[1] or 0))
     if spec:
@@ -150,11 +154,6 @@ class FontChain:
 
 
 _PACKAGE_HINTS = (
-    ((0x2E80, 0x9FFF), "fonts-noto-cjk"),
-    ((0xAC00, 0xD7AF), "fonts-noto-cjk"),
-    ((0xF900, 0xFAFF), "fonts-noto-cjk"),
-    ((0xFF00, 0xFFEF), "fonts-noto-cjk"),
-    ((0x20000, 0x3FFFF), "fonts-noto-cjk"),
     ((0x1F000, 0x1FAFF), "fonts-symbola"),
     ((0x2600, 0x27BF), "fonts-symbola"),
 )
@@ -162,6 +161,8 @@ _PACKAGE_HINTS = (
 
 def font_package_for(char: str) -> str:
     """The Debian package most likely to supply a glyph for `char`."""
+    if is_cjk(char):
+        return "fonts-noto-cjk"
     code = ord(char)
     for (low, high), package in _PACKAGE_HINTS:
         if low <= code <= high:

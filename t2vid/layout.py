@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from t2vid.charset import is_cjk, is_invisible, needs_shaping
 from t2vid.fonts import FontChain, FontFace, load_font, resolve_face
 from t2vid.style import RenderStyle
 
@@ -20,37 +21,6 @@ CLOSING = set("，。、．・：；！？」』）》〉】〕｝〗〙〛’�
 OPENING = set("「『（《〈【〔｛〖〘〚‘“([{«‹")
 SENTENCE_END = set(".!?。！？…")
 _RTL_BIDI = {"R", "AL"}
-
-
-def is_cjk(char: str) -> bool:
-    """Characters that break lines on their own and count as one word each."""
-    code = ord(char)
-    return (
-        0x2E80 <= code <= 0x9FFF  # radicals, CJK punctuation, kana, ideographs
-        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
-        or 0xF900 <= code <= 0xFAFF
-        or 0xFF00 <= code <= 0xFFEF  # full-width forms
-        or 0x20000 <= code <= 0x3FFFF
-    )
-
-
-def needs_shaping(char: str) -> bool:
-    """Scripts that are unreadable without complex shaping (raqm)."""
-    code = ord(char)
-    return (
-        0x0590 <= code <= 0x08FF  # Hebrew, Arabic, Syriac, Thaana, NKo
-        or 0x0900 <= code <= 0x0DFF  # Indic
-        or 0x0E00 <= code <= 0x0FFF  # Thai, Lao, Tibetan
-        or 0x1000 <= code <= 0x109F  # Myanmar
-        or 0x1780 <= code <= 0x17FF  # Khmer
-        or 0xFB1D <= code <= 0xFDFF
-        or 0xFE70 <= code <= 0xFEFF
-    )
-
-
-def is_invisible(char: str) -> bool:
-    """Control, format, surrogate and non-character code points: never drawn."""
-    return unicodedata.category(char) in {"Cc", "Cf", "Cs"} or char in "\ufffe\uffff"
 
 
 @dataclass(frozen=True)

@@ -195,7 +195,7 @@ def format_summary(summary: RunSummary) -> str:
         f"t2vid synth -> {summary.output}",
         f"  records read      {summary.read}",
         f"  samples written   {summary.samples}",
-        f"  frames            {summary.frames} ({summary.frame_files_written} files written, {summary.frames_reused} reused)",
+        f"  frames            {summary.frames} ({summary.frame_files_written} distinct files, {summary.frames_reused} shared)",
         f"  rejected          {sum(summary.rejected.values())}",
     ]
     for reason, count in sorted(summary.rejected.items(), key=lambda kv: (-kv[1], kv[0])):

@@ -55,10 +55,11 @@ def test_max_frames_takes_the_tighter_limit_and_min_frames_is_a_floor():
     assert Budget("idefics3", max_frames=100).max_frames == 65
     assert Budget("idefics3", max_frames=30).max_frames == 30
     bare = Budget(max_frames=10, min_frames=3)
-    assert bare.active and bare.over(["x" * 10_000], 10) is None  # no profile: no token limit
+    assert bare.over(["x" * 10_000], 10) is None  # no profile: no token limit
     assert bare.over([], 11) == "over budget: 11 frames > 10"
     assert (bare.under(2), bare.under(3)) == ("too few frames: 2 < 3", None)
-    assert not Budget().active
+    unlimited = Budget()
+    assert unlimited.over(["x" * 10_000], 10_000) is None and unlimited.under(0) is None
 
 
 def test_a_profile_yaml_file_and_its_errors(tmp_path):

@@ -101,3 +101,19 @@ def test_embeddings_without_the_package(tmp_path, capsys):
     path = write_jsonl(tmp_path / "a.jsonl", [{"instruction": t} for t in VARIED])
     assert main(["diversity", str(path), "--embeddings", "all-MiniLM-L6-v2"]) == 2
     assert capsys.readouterr().err.strip() == "t2vid: error: --embeddings needs sentence-transformers: pip install sentence-transformers"
+
+
+def test_files_are_read_by_the_streaming_reader(tmp_path):
+    llava = {"video": "a.mp4", "conversations": [{"from": "human", "value": "<video>\nWhat happens?"}, {"from": "gpt", "value": "Nothing."}]}
+    (tmp_path / "one.json").write_text(json.dumps([llava]))  # a one-record array is not mistaken for a wrapper
+    assert load_instructions(tmp_path / "one.json") == (["What happens?"], 0)
+    (tmp_path / "lines.json").write_text('{"question": "One?"}\n{broken\n{"question": "Two?"}\n')  # JSON Lines named .json
+    assert load_instructions(tmp_path / "lines.json") == (["One?", "Two?"], 1)
+    (tmp_path / "pretty.json").write_text(json.dumps({"version": 1, "data": [{"question": "One?"}, {"question": "Two?"}]}, indent=2))
+    assert load_instructions(tmp_path / "pretty.json") == (["One?", "Two?"], 0)
+    (tmp_path / "pretty-array.json").write_text(json.dumps([{"question": "One?"}, {"question": "Two?"}], indent=2))
+    assert load_instructions(tmp_path / "pretty-array.json") == (["One?", "Two?"], 0)
+
+
+def test_cjk_extension_characters_are_one_token_each():
+    assert tokenize("𠀀𠀁 ab") == ["𠀀", "𠀁", "ab"]  # U+20000, U+20001: the same CJK rule as layout and budgets

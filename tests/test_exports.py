@@ -353,3 +353,93 @@ def test_webdataset_package_reads_the_shards(out, samples, tmp_path):
         frames = sorted(k for k in record if k.startswith("f") and k.endswith(".png"))
         assert len(frames) == sample["num_frames"] and record[frames[0]].size == (224, 224)
         assert record["json"]["answer"] == sample["answer"]
+
+
+def rewrite_first_record(out: Path, change) -> Path:
+    """Edit the first sample line of OUT's first shard, as a hand edit or another tool would."""
+    shard = out / "shards" / "shard-00000.jsonl"
+    lines = shard.read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[0])
+    change(record)
+    lines[0] = json.dumps(record, ensure_ascii=False)
+    shard.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return shard
+
+
+@pytest.mark.parametrize("hostile", ["../../../../etc/passwd", "frames/../../../../etc/passwd", "/etc/passwd"])
+@pytest.mark.parametrize("name", ["webdataset", "swift"])
+def test_an_image_path_leaving_out_is_refused(out, tmp_path, capsys, hostile, name):
+    edited = tmp_path / "edited"
+    shutil.copytree(out, edited)
+    shard = rewrite_first_record(edited, lambda record: record["images"].__setitem__(0, hostile))
+    dest = tmp_path / "dest"
+    assert main(["export", str(edited), "--to", name, "-o", str(dest), "-q"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and f"{shard}:1: image path {hostile!r} is not under frames/" in error
+    assert list(dest.iterdir()) == []  # nothing written, so nothing copied from outside OUT
+
+
+def test_synthetic_item_applies_the_path_rule_itself(out, samples):
+    from t2vid.config import UsageError
+    from t2vid.exports import synthetic_item
+
+    with pytest.raises(UsageError, match="not under frames/"):
+        synthetic_item({**samples[0], "images": ["frames/../../secret.png"]}, out)
+
+
+@pytest.mark.parametrize(
+    "breakage, message",
+    [
+        (lambda shard: shard.write_text(shard.read_text().replace("\n", "\n{broken\n", 1)), ":2: not valid JSON ("),
+        (lambda shard: rewrite_first_record(shard.parent.parent, lambda record: record.pop("images")), ":1: missing field 'images'"),
+        (lambda shard: rewrite_first_record(shard.parent.parent, lambda record: record.__setitem__("turns", ["not a turn"])), ":1: turns[0] needs string instruction and answer"),
+    ],
+)
+def test_a_broken_record_is_one_line_naming_its_location(out, tmp_path, capsys, breakage, message):
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    shard = broken / "shards" / "shard-00000.jsonl"
+    breakage(shard)
+    assert main(["export", str(broken), "--to", "llamafactory", "-o", str(tmp_path / "dest")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and f"{shard}{message}" in error and f"t2vid validate {broken}" in error
+
+
+def test_an_uncreatable_destination_is_one_line_with_exit_2(out, tmp_path, capsys):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a directory is wanted")
+    assert main(["export", str(out), "--to", "webdataset", "-o", str(blocker / "x")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith(f"t2vid: error: cannot create directory {blocker / 'x'}")
+
+
+def test_a_failed_export_leaves_the_previous_webdataset_shards(out, samples, tmp_path):
+    dest = tmp_path / "wds"
+    export(out, "webdataset", ExportOptions(dest, shard_size=1), progress=False)
+    assert len(list(dest.glob("shard-*.tar"))) == len(samples)
+    before = tree_bytes(dest)
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    (broken / samples[3]["images"][0]).unlink()  # the last sample: earlier shards are already written when it fails
+    with pytest.raises(ExportError, match="missing"):
+        export(broken, "webdataset", ExportOptions(dest, shard_size=3), progress=False)
+    assert tree_bytes(dest) == before and not any(p.name.startswith(".") for p in dest.iterdir())
+    export(out, "webdataset", ExportOptions(dest, shard_size=3), progress=False)
+    assert sorted(p.name for p in dest.iterdir()) == ["shard-00000.tar", "shard-00001.tar"]  # stale shards go only now
+
+
+def test_a_failed_export_leaves_the_previous_hf_dataset(out, samples, tmp_path):
+    import datasets
+
+    dest = tmp_path / "hf"
+    export(out, "hf", ExportOptions(dest, shard_size=3), progress=False)
+    before = tree_bytes(dest)
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    (broken / samples[3]["images"][0]).unlink()
+    with pytest.raises(ExportError, match="missing"):
+        export(broken, "hf", ExportOptions(dest, shard_size=1), progress=False)
+    assert tree_bytes(dest) == before and sorted(p.name for p in dest.iterdir()) == ["arrow", "data"]
+    export(out, "hf", ExportOptions(dest, shard_size=4), progress=False)
+    assert [p.name for p in (dest / "data").iterdir()] == ["train-00000-of-00001.parquet"]
+    assert datasets.load_from_disk(str(dest / "arrow"))["id"] == [s["id"] for s in samples]

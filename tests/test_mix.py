@@ -102,6 +102,7 @@ def test_missing_videos_are_kept_warned_and_counted(synthetic, videos, tmp_path,
     assert code == 0
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("t2vid mix: warning: 2 real media path(s) do not exist")
+    assert err[0].endswith(f"see {dest / 'mix_report.json'}")
     assert len(rows_of(dest, "llava")) == REAL_ROWS
     assert json.loads((dest / "mix_report.json").read_text())["video"]["missing_media"] == 2
 
@@ -166,3 +167,28 @@ def test_llava_shape_converts_to_every_target_and_back(videos):
         fmt = load_format(name)
         back = fmt.parse(fmt.row(item, Placer(Path("."), "absolute"), ExportOptions(Path("."))))
         assert (back.media, back.turns) == (item.media, item.turns), name
+
+
+def test_real_files_stream_and_broken_rows_are_one_line(synthetic, videos, tmp_path, capsys):
+    video_file, root = videos
+    rows = json.loads(video_file.read_text())
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps(rows, indent=2))  # an array over many lines, read element by element
+    report, _ = run_mix(synthetic, pretty, tmp_path / "p", counts=f"{REAL_ROWS}:0", video_root=str(root))
+    assert report.video["available"] == REAL_ROWS
+    broken = write_jsonl(tmp_path / "broken.jsonl", [rows[0], '{"video": "clip1.mp4", ', rows[2]])
+    base = ["mix", "--synthetic", str(synthetic), "--ratio", "1:1", "--to", "llava", "-o", str(tmp_path / "b")]
+    assert main(base + ["--video", str(broken)]) == 2
+    assert main(base + ["--video", str(tmp_path / "absent.json")]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 2 and errors[0].startswith(f"t2vid: error: {broken}: line 2 is not valid JSON")
+    assert "absent.json: no such file" in errors[1]
+
+
+def test_an_uncreatable_destination_is_one_line_with_exit_2(synthetic, videos, tmp_path, capsys):
+    video_file, root = videos
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a directory")
+    assert main(["mix", "--synthetic", str(synthetic), "--video", str(video_file), "--ratio", "1:1", "--to", "llava", "-o", str(blocker / "mix")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "cannot create directory" in error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 from pathlib import Path
@@ -12,7 +13,9 @@ import pytest
 from PIL import Image, ImageColor
 
 from t2vid.cli import main
-from t2vid.inspect.preview import GAP, MISSING_FILL, CaptionWriter, select_samples
+from t2vid.config import UsageError
+from t2vid.inspect.preview import GAP, MISSING_FILL, CaptionWriter, contact_sheet, select_samples
+from t2vid.output import reservoir_sample
 
 from conftest import license_text, run_synth, shard_lines, write_jsonl
 
@@ -118,3 +121,42 @@ def test_gallery_links_resolve_and_text_is_escaped(out, tmp_path, capsys):
     assert linked == [(out / p).resolve() for r in records for p in r["images"]]
     hostile_page = (gallery / "shard-00000.html").read_text()
     assert "<script>" not in hostile_page and html.escape(HOSTILE) in hostile_page
+
+
+def test_reservoir_sample_is_seeded_uniform_and_keeps_order():
+    first, seen = reservoir_sample(range(1000), 5, seed=7)
+    assert seen == 1000 and len(set(first)) == 5 and first == sorted(first)
+    assert reservoir_sample(iter(range(1000)), 5, seed=7) == (first, 1000)
+    assert reservoir_sample(range(1000), 5, seed=8)[0] != first
+    assert reservoir_sample("abc", 10, seed=0) == (["a", "b", "c"], 3)
+    assert reservoir_sample([], 3, seed=0) == ([], 0)
+    hits = [0] * 10
+    for seed in range(2000):
+        for value in reservoir_sample(range(10), 3, seed)[0]:
+            hits[value] += 1
+    assert all(520 < count < 680 for count in hits)  # 600 expected for each
+
+
+def test_a_record_pointing_outside_out_is_refused(out, tmp_path, capsys):
+    hostile = tmp_path / "hostile"
+    shutil.copytree(out, hostile)
+    shard = hostile / "shards" / "shard-00000.jsonl"
+    records = shard_lines(out)
+    record = records[0]
+    records[0] = {**record, "images": ["../../../../etc/passwd", *record["images"][1:]]}
+    shard.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records[:2]))  # the first shard holds two
+    assert main(["preview", str(hostile), "-o", str(tmp_path / "sheet.png")]) == 2
+    assert main(["preview", str(hostile), "--html", str(tmp_path / "gallery")]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 2 and all("not under frames/" in line for line in errors)
+    with pytest.raises(UsageError, match="not under frames/"):
+        contact_sheet(out, {**record, "images": ["../../../../etc/passwd"]})
+
+
+def test_an_unwritable_sheet_path_is_one_line(out, tmp_path, capsys):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file")
+    assert main(["preview", str(out), "-o", str(blocker / "sheet.png")]) == 2
+    assert main(["preview", str(out), "--html", str(blocker / "gallery")]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 2 and all(line.startswith("t2vid: error: cannot create directory") for line in errors)

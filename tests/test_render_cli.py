@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PIL import Image
 
 from t2vid.cli import main
@@ -29,3 +30,24 @@ def test_long_text_becomes_numbered_frames(tmp_path, capsys):
 def test_render_bad_colour_is_usage_error(tmp_path, capsys):
     assert main(["render", "x", "-o", str(tmp_path / "f.png"), "--fg", "nocolour"]) == 2
     assert "not a colour" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,message", [
+    (["", "-o", "e.png"], "TEXT has nothing to draw"),
+    (["x", "-o", "e.gif"], "use a .png, .jpg or .webp file name"),
+])
+def test_render_usage_errors(tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(["render", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unwritable_render_destination_is_one_line(tmp_path, capsys):
+    assert main(["render", "x", "-o", str(tmp_path / "missing" / "f.png")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("t2vid: error: cannot use") and err.count("\n") == 1
+
+
+def test_no_arguments_prints_help(capsys):
+    assert main([]) == 0
+    assert "Commands:" in capsys.readouterr().out

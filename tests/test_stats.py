@@ -134,3 +134,28 @@ def test_unreadable_output_is_one_line_error(out, tmp_path, capsys):
     assert main(["stats", str(broken)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"t2vid: error: cannot read {broken}: ") and f"`t2vid validate {broken}`" in err and err.count("\n") == 1
+
+
+def test_tokenizer_without_profile_is_a_usage_error(out, capsys):
+    assert main(["stats", str(out), "--tokenizer", "gpt2"]) == 2
+    assert capsys.readouterr().err.strip() == "t2vid: error: --tokenizer counts text tokens toward a model budget: give --profile too"
+
+
+def test_an_unwritable_plot_is_one_line(out, tmp_path, capsys):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file")
+    assert main(["stats", str(out), "--plot", str(blocker / "p.png")]) == 2
+    assert capsys.readouterr().err.strip() == f"t2vid: error: cannot create directory {blocker}: a file of that name is in the way"
+    assert main(["stats", str(out), "--plot", str(tmp_path)]) == 2  # a directory where the PNG goes
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(tmp_path) in err
+
+
+def test_a_broken_reject_line_names_its_location(out, tmp_path, capsys):
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    rejects = broken / "rejects" / "shard-00000.jsonl"
+    rejects.write_text(rejects.read_text() + "[1, 2]\n")
+    assert main(["stats", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{rejects}:3: reject has no string 'reason'" in err

@@ -193,3 +193,19 @@ def test_record_contract_rules():
 def test_not_an_output_is_a_usage_error(tmp_path, capsys):
     assert run_cli(["validate", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == f"t2vid: error: {tmp_path} is not a t2vid output (no manifest.json)"
+
+
+def test_main_returns_1_when_problems_are_found(out, capsys):
+    _delete_frame(out)
+    assert main(["validate", str(out), "--quick"]) == 1  # click's exit code, not a SystemExit
+    assert "problem(s)" in capsys.readouterr().err
+
+
+def test_an_image_path_outside_frames_is_reported_and_never_opened(out, capsys):
+    records = _lines(out)
+    records[0]["images"][0] = "../../../../etc/passwd"
+    _rewrite(out, records)
+    code, stdout, _ = _validate(out, capsys)
+    assert code == 1
+    assert "shard-00000.jsonl:1: image path '../../../../etc/passwd' is not under frames/ of this output" in stdout
+    assert "passwd:" not in stdout  # never opened as a frame

@@ -16,6 +16,12 @@ from t2vid.config import SynthConfig
 from t2vid.pipeline import ShardResult, ShardTask, process_shard
 
 
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool whose workers do not inherit this process by fork (threads, open fonts, locks): forkserver, or spawn if that is the start method."""
+    start = "spawn" if multiprocessing.get_start_method(allow_none=True) == "spawn" else "forkserver"
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start))
+
+
 def run_local(config: SynthConfig, dataset_names: tuple[str, ...], tasks: Iterable[ShardTask]) -> Iterator[ShardResult]:
     work = partial(process_shard, config, dataset_names)
     if config.workers == 1:

@@ -17,9 +17,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Union
 
 from t2vid.config import UsageError
+from t2vid.writer import write_atomic
 
 if TYPE_CHECKING:
     from t2vid.exports.mp4 import VideoEncoder
@@ -166,18 +167,48 @@ class RowFormat(Format):
         return RowWriter(self, options)
 
 
+class StagedFile:
+    """A file written under a hidden temporary name beside its final path and renamed over it when complete.
+
+    A failed or interrupted export discards it, so DEST keeps the previous
+    complete file instead of a half-written one. As a context manager it
+    gives the temporary path, commits on success and discards on error.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+
+    def commit(self, path: Path | None = None) -> Path:
+        """Rename into place: to `path` when the final name is known only at the end (Parquet's -of-N)."""
+        final = path or self.path
+        os.replace(self.temporary, final)
+        return final
+
+    def discard(self) -> None:
+        self.temporary.unlink(missing_ok=True)
+
+    def __enter__(self) -> Path:
+        return self.temporary
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        if error_type is None:
+            self.commit()
+        else:
+            self.discard()
+
+
 class RowWriter(Writer):
-    """Streams rows to DEST/<data_file> under a temporary name; side files on close."""
+    """Streams rows to DEST/<data_file> under a temporary name; side files on close. DEST must exist."""
 
     def __init__(self, fmt: RowFormat, options: ExportOptions):
         self.fmt = fmt
         self.options = options
         self.place = fmt.placer(options)
         self.encoder = fmt.media_encoder(options)
-        options.dest.mkdir(parents=True, exist_ok=True)
         self.path = options.dest / fmt.data_file
-        self.temporary = self.path.with_name(self.path.name + ".tmp")
-        self.handle = open(self.temporary, "w", encoding="utf-8")
+        self.staged = StagedFile(self.path)
+        self.handle = open(self.staged.temporary, "w", encoding="utf-8")
         self.as_array = self.path.suffix == ".json"
         self.rows = 0
         self.keys: set[str] = set()
@@ -203,7 +234,7 @@ class RowWriter(Writer):
     def abort(self) -> None:
         """Drop the half-written file, leaving DEST as it was."""
         self.handle.close()
-        self.temporary.unlink(missing_ok=True)
+        self.staged.discard()
         if self.encoder:
             self.encoder.abort()
 
@@ -213,8 +244,7 @@ class RowWriter(Writer):
         self.handle.close()
         if self.encoder:
             self.encoder.finish()
-        os.replace(self.temporary, self.path)
-        written = [self.path]
+        written = [self.staged.commit()]
         for name, content in self.fmt.side_files(self.options, self.path, self.rows, self.keys).items():
             written.append(write_json(self.options.dest / name, content))
         return written
@@ -227,17 +257,21 @@ def load_format(name: str) -> Format:
 
 
 def write_json(path: Path, content: object) -> Path:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    write_atomic(path, (json.dumps(content, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     return path
 
 
 def synthetic_item(sample: dict, out_root: Path) -> Item:
-    """A synth sample as an Item; every frame must exist, since every exported path must resolve."""
+    """A synth sample as an Item; every frame must exist, since every exported path must resolve.
+
+    `frame_path` refuses an image path that would leave OUT: an edited shard
+    must not get a file from elsewhere copied into a tar or a Parquet file.
+    """
+    from t2vid.output import frame_path
+
     frames = []
     for relative in sample["images"]:
-        path = Path(os.path.abspath(out_root / relative))
+        path = Path(os.path.abspath(frame_path(out_root, relative)))
         if not path.is_file():
             raise ExportError(f"frame {relative} of sample {sample['id']} is missing from {out_root} (see `t2vid validate`)")
         frames.append(path)
@@ -292,6 +326,49 @@ def role_of(name: object) -> str:
     return ROLE_NAMES.get(str(name), "?")
 
 
+@dataclass(frozen=True)
+class ChatShape:
+    """How a trainer spells a conversation: role and text keys, role names, plain or typed-part text.
+
+    Every row format writes the first question after its media placeholders
+    and the further turns as plain user/assistant messages, and reads them
+    back the same way; this is that one loop, in each trainer's spelling.
+    """
+
+    role_key: str = "role"
+    text_key: str = "content"
+    user: str = "user"
+    assistant: str = "assistant"
+    typed_parts: bool = False  # Qwen: content is a list of {"type": "text", "text": ...} parts
+
+    def content(self, text: str) -> Any:
+        return [{"type": "text", "text": text}] if self.typed_parts else text
+
+    def text(self, content: Any) -> str:
+        if self.typed_parts:
+            parts = content if isinstance(content, list) else []
+            return "".join(str(part.get("text", "")) for part in parts if isinstance(part, dict) and part.get("type") == "text")
+        return str(content)
+
+    def messages(self, turns: Iterable[tuple[str, str]], media: Any = "") -> list[dict]:
+        """User/assistant messages for every turn; `media` (placeholders, or Qwen's video part list) leads the first question."""
+        messages = []
+        for number, (question, answer) in enumerate(turns):
+            asked = self.content(question)
+            messages.append({self.role_key: self.user, self.text_key: (media + asked) if number == 0 else asked})
+            messages.append({self.role_key: self.assistant, self.text_key: self.content(answer)})
+        return messages
+
+    def turns(self, messages: list) -> tuple[tuple[str, str], ...] | None:
+        """Messages of this shape back to (user, assistant) pairs, placeholders removed; None if they do not alternate."""
+        return pair_turns((role_of(m.get(self.role_key)), self.text(m.get(self.text_key, ""))) for m in messages if isinstance(m, dict))
+
+
+CHAT = ChatShape()  # OpenAI-style {"role", "content"}: LLaMA-Factory, ms-swift, MiniCPM-V
+SHAREGPT = ChatShape("from", "value", "human", "gpt")  # LLaVA, InternVL
+QWEN_CHAT = ChatShape(typed_parts=True)
+
+
 class KeyMaker:
     """Archive-safe unique keys from sample ids: no dots (webdataset splits keys at the first dot), no slashes."""
 
@@ -329,11 +406,12 @@ def progress_bar(total: int, description: str, show: bool):
 
 def export(out: str | os.PathLike, format_name: str, options: ExportOptions, progress: bool = True) -> ExportReport:
     """Write OUT's samples to DEST in FORMAT; streams, so memory does not grow with the output."""
-    from t2vid.output import read_manifest
+    from t2vid.output import make_dir, read_manifest
 
     fmt = load_format(format_name)
     fmt.check(options)
     total = int(read_manifest(out).get("samples") or 0)
+    make_dir(options.dest)
     writer = fmt.open(options)
     count = 0
     try:

@@ -33,14 +33,16 @@ def common_options(function):
     return function
 
 
-def run(work):
-    """Data problems (a missing frame, an unusable row) -> one line and exit 1."""
+def run(out, work):
+    """Data problems (a missing frame, an unusable row) -> one line and exit 1; an unreadable OUT -> one line and exit 2."""
     from t2vid.exports import ExportError
+    from t2vid.output import read_errors_as_usage_error
 
-    try:
-        return work()
-    except ExportError as exc:
-        raise click.ClickException(str(exc)) from None
+    with read_errors_as_usage_error(out):
+        try:
+            return work()
+        except ExportError as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 @click.command()
@@ -58,7 +60,7 @@ def export_command(out, format_name, dest, paths, as_images, fps, name, workers,
     from t2vid.exports import ExportOptions, export
 
     options = ExportOptions(Path(dest), paths, as_images, fps, shard_size, name, workers or os.cpu_count() or 1)
-    report = run(lambda: export(out, format_name, options, progress=not quiet))
+    report = run(out, lambda: export(out, format_name, options, progress=not quiet))
     if not quiet:
         click.echo(report.summary(), err=True)
 
@@ -80,11 +82,11 @@ def mix_command(synthetic, video_files, counts, ratio, format_name, dest, paths,
       t2vid mix --synthetic out/ --video llava_video.json --ratio 2:1 --to llava -o data/mix --seed 0
     """
     from t2vid.exports import ExportOptions
-    from t2vid.exports.mix import mix
+    from t2vid.exports.mix import REPORT, mix
 
     options = ExportOptions(Path(dest), paths, as_images, fps, name=name, workers=workers or os.cpu_count() or 1)
-    report, missing = run(lambda: mix(synthetic, tuple(video_files), format_name, options, seed, counts, ratio, video_root, progress=not quiet))
+    report, missing = run(synthetic, lambda: mix(synthetic, tuple(video_files), format_name, options, seed, counts, ratio, video_root, progress=not quiet))
     if missing:
-        click.echo(f"t2vid mix: warning: {len(missing)} real media path(s) do not exist (first: {missing[0]}); see {dest}/mix_report.json", err=True)
+        click.echo(f"t2vid mix: warning: {len(missing)} real media path(s) do not exist (first: {missing[0]}); see {Path(dest) / REPORT}", err=True)
     if not quiet:
         click.echo(report.summary(), err=True)

@@ -5,6 +5,9 @@ data_files=...)` (or `load_dataset(DEST)`) and the Hub read; DEST/arrow/ is
 `Dataset.save_to_disk` output for `load_from_disk`. `frames` is a sequence of
 Image features holding each frame's bytes, so the dataset no longer needs OUT.
 Both layouts hold every frame: together about twice the size of the frames.
+DEST's earlier files are replaced only once the new ones are complete: the
+Parquet shards when all are written (stale ones deleted then), arrow/ when
+it has been rebuilt beside the old one.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from t2vid.exports import ExportOptions, Format, Item, Writer, metadata
+from t2vid.exports import ExportOptions, Format, Item, StagedFile, Writer, metadata
 
 ROW_GROUP = 100  # rows per Parquet row group: datasets' choice for image data, keeps readers' memory small
 DISK_DIR = "arrow"
@@ -47,21 +50,18 @@ class HfWriter(Writer):
         self.parquet = pyarrow.parquet
         self.options = options
         self.data_dir = options.dest / "data"
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        for stale in self.data_dir.glob("train-*.parquet"):
-            stale.unlink()
+        self.data_dir.mkdir(exist_ok=True)
         self.features = features()
         self.schema = self.features.arrow_schema
         self.pending: list[dict] = []
         self.samples = 0
         self.shard_writer = None
-        self.temporaries: list[Path] = []
+        self.staged: list[StagedFile] = []
 
     def _next_shard(self) -> None:
         self._close_shard()
-        temporary = self.data_dir / f"train-{len(self.temporaries):05d}.parquet.tmp"
-        self.temporaries.append(temporary)
-        self.shard_writer = self.parquet.ParquetWriter(temporary, self.schema)
+        self.staged.append(StagedFile(self.data_dir / f"train-{len(self.staged):05d}.parquet"))
+        self.shard_writer = self.parquet.ParquetWriter(self.staged[-1].temporary, self.schema)
 
     def _flush(self) -> None:
         if self.pending:
@@ -88,30 +88,37 @@ class HfWriter(Writer):
             self._flush()
 
     def close(self) -> list[Path]:
-        if not self.temporaries:
+        if not self.staged:
             self._next_shard()
         self._close_shard()
-        count = len(self.temporaries)
-        shards = []
-        for number, temporary in enumerate(self.temporaries):
-            shard = self.data_dir / f"train-{number:05d}-of-{count:05d}.parquet"
-            os.replace(temporary, shard)
-            shards.append(shard)
+        count = len(self.staged)
+        shards = [staged.commit(self.data_dir / f"train-{number:05d}-of-{count:05d}.parquet") for number, staged in enumerate(self.staged)]
+        for stale in set(self.data_dir.glob("train-*.parquet")) - set(shards):
+            stale.unlink()
         return [self.data_dir, self._save_to_disk(shards)]
 
     def abort(self) -> None:
         if self.shard_writer is not None:
             self.shard_writer.close()
-        for temporary in self.temporaries:
-            temporary.unlink(missing_ok=True)
+        for staged in self.staged:
+            staged.discard()
 
     def _save_to_disk(self, shards: list[Path]) -> Path:
-        """The Parquet shards re-saved in save_to_disk's layout (Arrow files, state.json)."""
+        """The Parquet shards re-saved in save_to_disk's layout (Arrow files, state.json), then swapped in for the old arrow/."""
+        target = self.options.dest / DISK_DIR
+        staging = Path(tempfile.mkdtemp(dir=self.options.dest, prefix=f".{DISK_DIR}-"))
+        try:
+            self._save_arrow(shards, staging / DISK_DIR)
+            if target.exists():
+                os.rename(target, staging / "previous")
+            os.rename(staging / DISK_DIR, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return target
+
+    def _save_arrow(self, shards: list[Path], target: Path) -> None:
         import datasets
 
-        target = self.options.dest / DISK_DIR
-        if target.exists():
-            shutil.rmtree(target)
         bars_were_on = not datasets.are_progress_bars_disabled()
         datasets.disable_progress_bars()
         written_at = {shard: shard.stat().st_mtime for shard in shards}
@@ -127,7 +134,6 @@ class HfWriter(Writer):
                 os.utime(shard, (mtime, mtime))
             if bars_were_on:
                 datasets.enable_progress_bars()
-        return target
 
 
 class HfFormat(Format):

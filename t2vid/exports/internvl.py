@@ -11,23 +11,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from t2vid.exports import ExportOptions, Frames, Item, Placer, RowFormat, VideoFile, pair_turns, role_of
+from t2vid.exports import SHAREGPT, ExportOptions, Frames, Item, Placer, RowFormat, VideoFile
 
 
 class InternVLFormat(RowFormat):
     name = "internvl"
 
     def row(self, item: Item, place: Placer, options: ExportOptions) -> dict:
-        (first_question, first_answer), *more = item.turns
         if isinstance(item.media, VideoFile):
             media, prefix = {"video": place(item.media.path)}, "<video>\n"
         else:
             media = {"image": [place(path) for path in item.media.paths]}
             prefix = "<image>\n" * len(media["image"])
-        conversations = [{"from": "human", "value": prefix + first_question}, {"from": "gpt", "value": first_answer}]
-        for question, answer in more:
-            conversations += [{"from": "human", "value": question}, {"from": "gpt", "value": answer}]
-        return {"id": item.id, **media, "conversations": conversations}
+        return {"id": item.id, **media, "conversations": SHAREGPT.messages(item.turns, prefix)}
 
     def parse(self, row: dict) -> Item | None:
         conversations = row.get("conversations")
@@ -41,7 +37,7 @@ class InternVLFormat(RowFormat):
             media = VideoFile(row["video"])
         else:
             return None
-        turns = pair_turns((role_of(m.get("from")), str(m.get("value", ""))) for m in conversations if isinstance(m, dict))
+        turns = SHAREGPT.turns(conversations)
         return Item(str(row.get("id", "")), media, turns) if turns else None
 
     def side_files(self, options: ExportOptions, data_path: Path, rows: int, keys: set[str]) -> dict[str, object]:

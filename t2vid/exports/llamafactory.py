@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from t2vid.exports import ExportError, ExportOptions, Frames, Item, Placer, RowFormat, VideoFile, pair_turns, role_of
+from t2vid.exports import CHAT, ExportError, ExportOptions, Frames, Item, Placer, RowFormat, VideoFile
 
 
 class MessagesFormat(RowFormat):
@@ -22,7 +22,6 @@ class MessagesFormat(RowFormat):
     uniform_media = True
 
     def row(self, item: Item, place: Placer, options: ExportOptions) -> dict:
-        (first_question, first_answer), *more = item.turns
         if isinstance(item.media, VideoFile):
             prefix, media = "<video>", {"videos": [place(item.media.path)]}
         elif options.as_images:
@@ -30,16 +29,13 @@ class MessagesFormat(RowFormat):
             prefix, media = "<image>" * len(paths), {"images": paths}
         else:
             prefix, media = "<video>", {"videos": [[place(path) for path in item.media.paths]]}
-        messages = [{"role": "user", "content": prefix + first_question}, {"role": "assistant", "content": first_answer}]
-        for question, answer in more:
-            messages += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
-        return {"messages": messages, **media}
+        return {"messages": CHAT.messages(item.turns, prefix), **media}
 
     def parse(self, row: dict) -> Item | None:
         messages = row.get("messages")
         if not isinstance(messages, list):
             return None
-        turns = pair_turns((role_of(m.get("role")), str(m.get("content", ""))) for m in messages if isinstance(m, dict))
+        turns = CHAT.turns(messages)
         videos, images = row.get("videos"), row.get("images")
         if videos:
             first = videos[0]

@@ -9,7 +9,7 @@ train with `--video_folder DEST`.
 
 from __future__ import annotations
 
-from t2vid.exports import ExportOptions, Item, Placer, RowFormat, VideoFile, pair_turns, role_of
+from t2vid.exports import SHAREGPT, ExportOptions, Item, Placer, RowFormat, VideoFile
 from t2vid.exports.mp4 import VideoEncoder, import_av
 
 
@@ -25,17 +25,13 @@ class LlavaFormat(RowFormat):
         return VideoEncoder(options.dest, options.fps, options.workers)
 
     def row(self, item: Item, place: Placer, options: ExportOptions) -> dict:
-        (first_question, first_answer), *more = item.turns
-        conversations = [{"from": "human", "value": "<image>\n" + first_question}, {"from": "gpt", "value": first_answer}]
-        for question, answer in more:
-            conversations += [{"from": "human", "value": question}, {"from": "gpt", "value": answer}]
-        return {"id": item.id, "video": place(item.media.path), "conversations": conversations}
+        return {"id": item.id, "video": place(item.media.path), "conversations": SHAREGPT.messages(item.turns, "<image>\n")}
 
     def parse(self, row: dict) -> Item | None:
         video, conversations = row.get("video"), row.get("conversations")
         if not isinstance(video, str) or not video or not isinstance(conversations, list):
             return None
-        turns = pair_turns((role_of(m.get("from")), str(m.get("value", ""))) for m in conversations if isinstance(m, dict))
+        turns = SHAREGPT.turns(conversations)
         return Item(str(row.get("id", "")), VideoFile(video), turns) if turns else None
 
 

@@ -8,7 +8,7 @@ It has no video-file reader: video rows must already be frames.
 
 from __future__ import annotations
 
-from t2vid.exports import ExportError, ExportOptions, Frames, Item, Placer, RowFormat, VideoFile, pair_turns, role_of
+from t2vid.exports import CHAT, ExportError, ExportOptions, Frames, Item, Placer, RowFormat, VideoFile
 
 
 def placeholder(index: int) -> str:
@@ -24,14 +24,7 @@ class MiniCPMVFormat(RowFormat):
         if isinstance(item.media, VideoFile):
             raise ExportError(f"{item.id or 'a row'}: MiniCPM-V's finetune script reads frames, not video files; give those rows as minicpmv rows with frame paths")
         images = {placeholder(index): place(path) for index, path in enumerate(item.media.paths)}
-        (first_question, first_answer), *more = item.turns
-        conversations = [
-            {"role": "user", "content": "".join(f"{name}\n" for name in images) + first_question},
-            {"role": "assistant", "content": first_answer},
-        ]
-        for question, answer in more:
-            conversations += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
-        return {"id": item.id, "image": images, "conversations": conversations}
+        return {"id": item.id, "image": images, "conversations": CHAT.messages(item.turns, "".join(f"{name}\n" for name in images))}
 
     def parse(self, row: dict) -> Item | None:
         image, conversations = row.get("image"), row.get("conversations")
@@ -43,7 +36,7 @@ class MiniCPMVFormat(RowFormat):
             paths = (image,)
         else:
             return None
-        turns = pair_turns((role_of(m.get("role")), str(m.get("content", ""))) for m in conversations if isinstance(m, dict))
+        turns = CHAT.turns(conversations)
         return Item(str(row.get("id", "")), Frames(paths), turns) if turns else None
 
 

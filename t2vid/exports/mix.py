@@ -2,7 +2,9 @@
 
 Real rows come in the target format or in the LLaVA / Video-ChatGPT shape
 ({"video", "conversations"}); both are read back to Items and written again by
-the target format, so every row of the file has the same shape. Sampling is
+the target format, so every row of the file has the same shape. Their files
+are read by synth's own reader (JSON arrays element by element, JSONL line by
+line); a row that is not JSON is a one-line error naming it. Sampling is
 without replacement: asking for more rows than a source holds is an error.
 One seeded `random.Random` draws both samples and the final order, so the
 same inputs and seed give the same file.
@@ -10,11 +12,11 @@ same inputs and seed give the same file.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any, Iterator
 
 from t2vid.config import UsageError
 from t2vid.exports import (
@@ -77,18 +79,16 @@ def sizes(counts: str | None, ratio: str | None, video_available: int, synthetic
     return video * scale, synthetic * scale
 
 
-def read_rows(path: str) -> list:
-    """A JSON array or JSONL file of rows."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        if text.lstrip().startswith("["):
-            return json.loads(text)
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-    except ValueError as exc:
-        raise UsageError(f"{path} is neither a JSON array nor JSONL: {exc}") from None
+def read_rows(path: str) -> Iterator[tuple[int, Any]]:
+    """(row number from 1, row) of a JSON array (.json) or JSONL file, streamed."""
+    from t2vid.sources import iter_records, resolve_sources
+
+    if not Path(path).is_file():
+        raise UsageError(f"--video {path}: no such file")
+    for raw in iter_records(resolve_sources([path])):
+        if raw.error:
+            raise UsageError(f"{path}: {raw.error}")
+        yield raw.source.index + 1, raw.record
 
 
 def rooted(item: Item, video_root: str | None) -> Item:
@@ -112,7 +112,7 @@ def real_items(files: tuple[str, ...], fmt: RowFormat, video_root: str | None) -
     llava = load_format("llava")
     items = []
     for path in files:
-        for number, row in enumerate(read_rows(path), 1):
+        for number, row in read_rows(path):
             item = (fmt.parse(row) or llava.parse(row)) if isinstance(row, dict) else None
             if item is None:
                 raise UsageError(f"{path}: row {number} is neither a {fmt.name} row nor a LLaVA {{\"video\", \"conversations\"}} row")
@@ -132,7 +132,7 @@ def mix(
     progress: bool = True,
 ) -> tuple[MixReport, list[str]]:
     """Write the mixed file and mix_report.json; returns the report and the missing real media paths."""
-    from t2vid.output import read_manifest
+    from t2vid.output import make_dir, read_manifest
 
     fmt = load_format(format_name)
     if not isinstance(fmt, RowFormat):
@@ -146,6 +146,7 @@ def mix(
     chosen_synthetic = set(rng.sample(range(synthetic_available), synthetic_count))
     missing = [path for item in chosen_real for path in media_paths(item) if not os.path.exists(path)]
 
+    make_dir(options.dest)
     writer = RowWriter(fmt, options)
     encode_synthetic = fmt.uniform_media and not options.as_images and any(isinstance(item.media, VideoFile) for item in chosen_real)
     if encode_synthetic:

@@ -13,10 +13,8 @@ bottom.
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -29,6 +27,7 @@ from t2vid.exports import (
     Format,
     Item,
     KeyMaker,
+    StagedFile,
     VideoFile,
     Writer,
     fps_value,
@@ -65,9 +64,8 @@ def encode_mp4(frames: Sequence[Union[Path, str]], path: Path, fps: float) -> No
     from PIL import Image
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
     rate = Fraction(fps).limit_denominator(1001)
-    try:
+    with StagedFile(path) as temporary:
         with av.open(str(temporary), "w", format="mp4") as container:
             stream = None
             for index, frame_path in enumerate(frames):
@@ -89,10 +87,6 @@ def encode_mp4(frames: Sequence[Union[Path, str]], path: Path, fps: float) -> No
                 raise ExportError(f"{path.name}: no frames to encode")
             for packet in stream.encode():
                 container.mux(packet)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    os.replace(temporary, path)
 
 
 class VideoEncoder:
@@ -111,8 +105,9 @@ class VideoEncoder:
         self.encoded: dict[bytes, Path] = {}
         self.pool = None
         if workers > 1:
-            start = "spawn" if multiprocessing.get_start_method(allow_none=True) == "spawn" else "forkserver"
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start))
+            from t2vid.engines.local import process_pool
+
+            self.pool = process_pool(workers)
         self.window = 4 * workers  # videos queued at most: bounds memory, keeps progress honest
         self.pending: deque[Future] = deque()
 
@@ -152,10 +147,8 @@ class Mp4Writer(Writer):
         self.options = options
         self.place = fmt.placer(options)
         self.encoder = VideoEncoder(options.dest, options.fps, options.workers)
-        options.dest.mkdir(parents=True, exist_ok=True)
-        self.path = options.dest / "index.jsonl"
-        self.temporary = self.path.with_name(self.path.name + ".tmp")
-        self.handle = open(self.temporary, "w", encoding="utf-8")
+        self.staged = StagedFile(options.dest / "index.jsonl")
+        self.handle = open(self.staged.temporary, "w", encoding="utf-8")
 
     def write(self, item: Item) -> None:
         video = self.encoder(item).media.path
@@ -165,12 +158,11 @@ class Mp4Writer(Writer):
     def close(self) -> list[Path]:
         self.handle.close()
         self.encoder.finish()
-        os.replace(self.temporary, self.path)
-        return [self.path, self.encoder.directory]
+        return [self.staged.commit(), self.encoder.directory]
 
     def abort(self) -> None:
         self.handle.close()
-        self.temporary.unlink(missing_ok=True)
+        self.staged.discard()
         self.encoder.abort()
 
 

@@ -9,7 +9,7 @@ the trainer's working directory, so they default to absolute.
 
 from __future__ import annotations
 
-from t2vid.exports import ExportOptions, Frames, Item, Placer, RowFormat, VideoFile, fps_value, pair_turns, role_of
+from t2vid.exports import QWEN_CHAT, ExportOptions, Frames, Item, Placer, RowFormat, VideoFile, fps_value
 
 FRAME_FACTOR = 2
 
@@ -28,17 +28,7 @@ class QwenFormat(RowFormat):
             video = {"type": "video", "video": place(item.media.path)}
         else:
             video = {"type": "video", "video": even_frames([place(path) for path in item.media.paths]), "sample_fps": fps_value(options.fps)}
-        (first_question, first_answer), *more = item.turns
-        messages = [
-            {"role": "user", "content": [video, {"type": "text", "text": first_question}]},
-            {"role": "assistant", "content": [{"type": "text", "text": first_answer}]},
-        ]
-        for question, answer in more:
-            messages += [
-                {"role": "user", "content": [{"type": "text", "text": question}]},
-                {"role": "assistant", "content": [{"type": "text", "text": answer}]},
-            ]
-        return {"messages": messages}
+        return {"messages": QWEN_CHAT.messages(item.turns, [video])}
 
     def parse(self, row: dict) -> Item | None:
         messages = row.get("messages")
@@ -48,11 +38,7 @@ class QwenFormat(RowFormat):
         if not videos:
             return None
         media = Frames(tuple(map(str, videos[0]))) if isinstance(videos[0], list) else VideoFile(str(videos[0]))
-        texts = (
-            (role_of(m.get("role")), "".join(str(part.get("text", "")) for part in m["content"] if isinstance(part, dict) and part.get("type") == "text"))
-            for m in messages
-        )
-        turns = pair_turns(texts)
+        turns = QWEN_CHAT.turns(messages)
         return Item(str(row.get("id", "")), media, turns) if turns else None
 
 

@@ -4,48 +4,43 @@ Keys are sample ids with every character other than letters, digits, `_` and
 `-` replaced by `_` (WebDataset splits a member name at its first dot), made
 unique with a numeric suffix. Members have a zero mtime, uid/gid 0 and no
 owner names, so the same output gives the same bytes. DEST's earlier
-shard-*.tar files are replaced.
+shard-*.tar files are replaced, and the ones the new export does not write
+deleted, only once every new shard is complete: a failed export leaves the
+previous shards as they were.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
 import tarfile
 from pathlib import Path
 
-from t2vid.exports import ExportOptions, Format, Item, KeyMaker, Writer, metadata
+from t2vid.exports import ExportOptions, Format, Item, KeyMaker, StagedFile, Writer, metadata
+from t2vid.writer import OutputDir
 
 
 def frame_member(key: str, index: int, count: int, path: Path) -> str:
-    """Zero-padded like synth's frame names so that a plain sort gives frame order."""
-    return f"{key}.f{index:0{max(3, len(str(count - 1)))}d}{Path(path).suffix.lower()}"
+    """Named like synth's frame files (zero-padded), so that a plain sort gives frame order."""
+    return f"{key}.{OutputDir.frame_name(index, count, Path(path).suffix.lower().lstrip('.'))}"
 
 
 class WebDatasetWriter(Writer):
     def __init__(self, options: ExportOptions):
         self.options = options
-        options.dest.mkdir(parents=True, exist_ok=True)
-        for stale in options.dest.glob("shard-*.tar"):
-            stale.unlink()
         self.keys = KeyMaker()
         self.samples = 0
         self.tar: tarfile.TarFile | None = None
-        self.temporary: Path | None = None
-        self.written: list[Path] = []
+        self.staged: list[StagedFile] = []
 
     def _next_shard(self) -> None:
-        self._close_shard()
-        path = self.options.dest / f"shard-{len(self.written):05d}.tar"
-        self.temporary = path.with_name(path.name + ".tmp")
-        self.tar = tarfile.open(self.temporary, "w", format=tarfile.PAX_FORMAT)
-        self.written.append(path)
+        self._close_tar()
+        self.staged.append(StagedFile(self.options.dest / f"shard-{len(self.staged):05d}.tar"))
+        self.tar = tarfile.open(self.staged[-1].temporary, "w", format=tarfile.PAX_FORMAT)
 
-    def _close_shard(self) -> None:
+    def _close_tar(self) -> None:
         if self.tar is not None:
             self.tar.close()
-            os.replace(self.temporary, self.written[-1])
             self.tar = None
 
     def _add(self, name: str, data: bytes) -> None:
@@ -66,15 +61,18 @@ class WebDatasetWriter(Writer):
         self.samples += 1
 
     def close(self) -> list[Path]:
-        if not self.written:
+        if not self.staged:
             self._next_shard()
-        self._close_shard()
-        return self.written
+        self._close_tar()
+        written = [staged.commit() for staged in self.staged]
+        for stale in set(self.options.dest.glob("shard-*.tar")) - set(written):
+            stale.unlink()
+        return written
 
     def abort(self) -> None:
-        if self.tar is not None:
-            self.tar.close()
-            self.temporary.unlink(missing_ok=True)
+        self._close_tar()
+        for staged in self.staged:
+            staged.discard()
 
 
 class WebDatasetFormat(Format):

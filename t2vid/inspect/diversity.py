@@ -25,11 +25,12 @@ import math
 import random
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
+from typing import Any, Iterator
 
-import click
-
+from t2vid.charset import CJK_CLASS
 from t2vid.config import UsageError
 
 PAIRWISE_SAMPLE = 2000
@@ -37,8 +38,7 @@ TEMPLATE_COSINE = 0.8
 TERM_BLOCK = 4096
 SAMPLE_SEED = 0
 PLACEHOLDER = re.compile(r"<\s*(?:image|video)\s*\d*\s*>", re.IGNORECASE)
-_CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
-TOKEN = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
+TOKEN = re.compile(f"[{CJK_CLASS}]|[^\\W_{CJK_CLASS}]+")
 USER_ROLES = ("human", "user")
 
 
@@ -109,25 +109,46 @@ def find_instruction(record, field_path: str | None = None) -> str | None:
     return None
 
 
-def _records(path: Path):
-    """Records of a JSONL file, a JSON array, or a JSON object holding one list of records."""
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if line.strip():
-                    try:
-                        yield json.loads(line)
-                    except ValueError:
-                        yield None
-        return
+def _records(path: Path) -> Iterator[Any]:
+    """Records of a JSONL file, a JSON array, or a .json object holding one list of records.
+
+    Lines and array elements stream through the same reader synth uses; a
+    broken line is a record without an instruction (None). A .json file that
+    is one object, the wrapper some datasets use, is unwrapped; over several
+    lines it is read as a whole.
+    """
+    from t2vid.sources import iter_records, resolve_sources
+
+    raws = iter_records(resolve_sources([str(path)]))
+    if path.suffix.lower() == ".json" and _starts_with_object(path):
+        head = list(islice(raws, 2))
+        if head and (head[0].error or len(head) == 1):
+            yield from _unwrapped(_whole_json(path) if head[0].error else head[0].record)
+            return
+        raws = chain(head, raws)
+    for raw in raws:
+        yield raw.record if raw.error is None else None
+
+
+def _starts_with_object(path: Path) -> bool:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read(4096).lstrip().startswith("{")
+
+
+def _whole_json(path: Path) -> Any:
+    """A .json file that is neither an array nor JSON Lines: one value, possibly over many lines."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+        return json.loads(path.read_text(encoding="utf-8", errors="replace"))
     except ValueError as exc:
         raise UsageError(f"{path} is not valid JSON: {exc}") from None
+
+
+def _unwrapped(data: Any) -> list:
+    """The records of a JSON value: a list's items, the one list of records an object wraps, else the value itself."""
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
         data = lists[0] if len(lists) == 1 else [data]
-    yield from data if isinstance(data, list) else [data]
+    return data if isinstance(data, list) else [data]
 
 
 def load_instructions(source: str | Path, field_path: str | None = None) -> tuple[list[str], int]:
@@ -299,35 +320,3 @@ def _cell(value) -> str:
     if value is None:
         return "-"
     return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def _names(sources: tuple[str, ...]) -> list[str]:
-    """Short column names: the file or directory name, the full path where two would clash."""
-    short = [Path(s).name or str(s) for s in sources]
-    return [name if short.count(name) == 1 else str(source) for name, source in zip(short, sources)]
-
-
-@click.command("diversity")
-@click.argument("sources", nargs=-1, required=True)
-@click.option("--field", "field_path", default=None, help="Dotted path to the instruction, e.g. conversations.0.value.")
-@click.option("--embeddings", default=None, help="Also a sentence-transformers model (installed locally) for an embedding distance.")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON (a list, one entry per source).")
-def diversity_command(sources, field_path, embeddings, as_json):
-    """Instruction diversity of synth outputs or JSON/JSONL datasets, side by side.
-
-    \b
-    Example:
-      t2vid diversity out/ llava_instruct.json --json
-    """
-    from tqdm import tqdm
-
-    from t2vid.inspect.validate import read_errors_as_usage_error
-
-    reports = []
-    for source, name in tqdm(list(zip(sources, _names(sources))), unit=" datasets", disable=None, desc="diversity"):
-        with read_errors_as_usage_error(source):
-            instructions, skipped = load_instructions(source, field_path)
-        if not instructions:
-            click.echo(f"t2vid diversity: warning: no instruction found in {source}; name its field with --field", err=True)
-        reports.append(measure(name, instructions, skipped, embeddings))
-    click.echo(json.dumps([asdict(r) for r in reports], ensure_ascii=False, indent=2) if as_json else format_table(reports))

@@ -9,18 +9,15 @@ a single frame: pages link to the frame files by relative path.
 from __future__ import annotations
 
 import html
-import json
 import math
 import os
-import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-import click
-
 from t2vid.config import UsageError
+from t2vid.output import frame_path, make_dir, read_manifest, read_output, read_shard, reservoir_sample
 
 GAP = 8
 CAPTION_FONT_SIZE = 15
@@ -86,7 +83,7 @@ def contact_sheet(out: Path, record: dict, layout: SheetLayout = SheetLayout()):
     from t2vid.fonts import load_font, resolve_face
 
     images = record.get("images") or []
-    frames = [_open_frame(out / path) for path in images]
+    frames = [_open_frame(frame_path(out, path)) for path in images]
     columns = layout.columns or _balanced_columns(len(frames))
     rows = math.ceil(len(frames) / columns)
     aspect = (record.get("height") or 1) / (record.get("width") or 1)
@@ -149,8 +146,6 @@ def _describe(record: dict) -> str:
 
 def select_samples(out: Path, sample_id: str | None = None, index: int | None = None, random_count: int | None = None, seed: int = 0) -> list[dict]:
     """The records to preview: by id, by position in shard order, or K drawn with a seed (in shard order)."""
-    from t2vid.output import read_output
-
     if sample_id is not None:
         found = next((record for record in read_output(out) if record.get("id") == sample_id), None)
         if found is None:
@@ -159,15 +154,10 @@ def select_samples(out: Path, sample_id: str | None = None, index: int | None = 
     if random_count is not None:
         if random_count < 1:
             raise UsageError(f"--random must be at least 1, not {random_count}")
-        rng, kept = random.Random(seed), []
-        for position, record in enumerate(read_output(out)):  # reservoir sampling: one pass, K records in memory
-            if position < random_count:
-                kept.append((position, record))
-            elif (slot := rng.randrange(position + 1)) < random_count:
-                kept[slot] = (position, record)
-        if not kept:
+        chosen, _ = reservoir_sample(read_output(out), random_count, seed)
+        if not chosen:
             raise UsageError(f"{out} holds no samples")
-        return [record for _, record in sorted(kept, key=lambda pair: pair[0])]
+        return chosen
     position = index or 0
     if position < 0:
         raise UsageError(f"--index must be 0 or more, not {position}")
@@ -188,28 +178,21 @@ def write_gallery(out: Path, directory: Path) -> list[Path]:
     """index.html plus one page per shard; frames are linked by relative path, never copied."""
     from tqdm import tqdm
 
-    from t2vid.output import read_manifest
-
     manifest = read_manifest(out)
-    directory.mkdir(parents=True, exist_ok=True)
+    make_dir(directory)
     frames_base = Path(os.path.relpath(out.resolve(), directory.resolve()))
     rows, written = [], []
     with tqdm(total=manifest.get("samples"), unit=" samples", disable=None, desc="gallery") as progress:
         for shard in manifest["shards"]:
-            records = _read_shard(out / shard)
+            records = list(read_shard(out, shard))
             page = directory / f"{Path(shard).stem}.html"
-            page.write_text(_shard_page(Path(shard).stem, records, frames_base), encoding="utf-8")
+            page.write_text(_shard_page(Path(shard).stem, records, out, frames_base), encoding="utf-8")
             written.append(page)
             rows.append((page.name, Path(shard).stem, len(records), sum(len(r.get("images") or []) for r in records)))
             progress.update(len(records))
     index = directory / "index.html"
     index.write_text(_index_page(out, manifest, rows), encoding="utf-8")
     return [index, *written]
-
-
-def _read_shard(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 _PAGE_STYLE = (
@@ -225,14 +208,12 @@ def _page(title: str, body: str) -> str:
     return f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{_PAGE_STYLE}</style></head>\n<body>\n{body}\n</body></html>\n'
 
 
-def _shard_page(name: str, records: list[dict], frames_base: Path) -> str:
+def _shard_page(name: str, records: list[dict], out: Path, frames_base: Path) -> str:
     sections = []
     for record in records:
         sample_id = str(record.get("id", ""))
-        thumbs = "".join(
-            f'<a href="{_href(frames_base, path)}"><img loading="lazy" src="{_href(frames_base, path)}" alt="frame {n}" title="frame {n}"></a>'
-            for n, path in enumerate(record.get("images") or [])
-        )
+        links = [_href(out, frames_base, path) for path in record.get("images") or []]
+        thumbs = "".join(f'<a href="{link}"><img loading="lazy" src="{link}" alt="frame {n}" title="frame {n}"></a>' for n, link in enumerate(links))
         turns = [(record.get("instruction", ""), record.get("answer", ""))] + [(t.get("instruction", ""), t.get("answer", "")) for t in record.get("turns") or []]
         qa = "".join(f'<p class="qa"><b>Q:</b> {html.escape(str(q))}<br><b>A:</b> {html.escape(str(a))}</p>' for q, a in turns)
         meta = html.escape(_describe(record))
@@ -240,8 +221,9 @@ def _shard_page(name: str, records: list[dict], frames_base: Path) -> str:
     return _page(name, f'<p><a href="index.html">index</a></p><h1>{html.escape(name)}</h1>\n' + "\n".join(sections))
 
 
-def _href(frames_base: Path, image: str) -> str:
-    return quote((frames_base / image).as_posix())
+def _href(out: Path, frames_base: Path, image: str) -> str:
+    """A frame's link from the gallery directory (`frame_path` refuses a path that would leave OUT)."""
+    return quote((frames_base / frame_path(out, image).relative_to(out)).as_posix())
 
 
 def _index_page(out: Path, manifest: dict, rows: list[tuple[str, str, int, int]]) -> str:
@@ -249,44 +231,3 @@ def _index_page(out: Path, manifest: dict, rows: list[tuple[str, str, int, int]]
     table = "".join(f'<tr><td style="text-align:left"><a href="{quote(page)}">{html.escape(name)}</a></td><td>{samples}</td><td>{frames}</td></tr>' for page, name, samples, frames in rows)
     body = f"<h1>{html.escape(str(out))}</h1><p>{html.escape(summary)}</p><table><tr><th>shard</th><th>samples</th><th>frames</th></tr>{table}</table>"
     return _page(f"t2vid gallery: {out}", body)
-
-
-@click.command("preview")
-@click.argument("out", type=click.Path(path_type=Path))
-@click.option("--id", "sample_id", default=None, help="Sample to show, by id.")
-@click.option("--index", type=int, default=None, help="Sample to show, by position in shard order (default 0).")
-@click.option("--random", "random_count", type=int, default=None, help="Show K samples drawn with --seed: one sheet each.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --random.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Contact sheet PNG; several samples: NAME-ID.png.")
-@click.option("--columns", type=int, default=None, help=f"Frames per row.  [default: up to {MAX_AUTO_COLUMNS}]")
-@click.option("--thumb-width", type=int, default=224, show_default=True, help="Width of each frame on the sheet, pixels.")
-@click.option("--html", "html_dir", type=click.Path(path_type=Path), default=None, help="Also write a static gallery of every sample to this directory.")
-def preview_command(out, sample_id, index, random_count, seed, output, columns, thumb_width, html_dir):
-    """Contact sheets of samples of OUT, and a browsable HTML gallery.
-
-    \b
-    Example:
-      t2vid preview out/ --random 3 -o sheets/sheet.png --html out-gallery/
-    """
-    from tqdm import tqdm
-
-    from t2vid.inspect.validate import read_errors_as_usage_error
-
-    if output is None and html_dir is None:
-        raise UsageError("nothing to write: give -o SHEET.png and/or --html DIR")
-    if sum(value is not None for value in (sample_id, index, random_count)) > 1:
-        raise UsageError("choose one of --id, --index and --random")
-    if columns is not None and columns < 1:
-        raise UsageError(f"--columns must be at least 1, not {columns}")
-    if not 16 <= thumb_width <= 2048:
-        raise UsageError(f"--thumb-width must be within 16..2048, not {thumb_width}")
-    with read_errors_as_usage_error(out):
-        if output is not None:
-            records = select_samples(out, sample_id, index, random_count, seed)
-            layout = SheetLayout(columns, thumb_width)
-            for record, path in tqdm(list(zip(records, sheet_paths(output, records))), unit=" sheets", disable=None, desc="sheets"):
-                path.parent.mkdir(parents=True, exist_ok=True)
-                contact_sheet(out, record, layout).save(path, "PNG", optimize=True)
-                click.echo(str(path))
-        if html_dir is not None:
-            click.echo(str(write_gallery(out, html_dir)[0]))

@@ -8,14 +8,14 @@ The histogram is drawn with Pillow so that no plotting library is needed.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import click
+from t2vid.charset import script_counts
+from t2vid.config import UsageError
 
 LANGUAGE_SAMPLE_CHARS = 3000
 # Function words that make up roughly a third of running English text and little of other Latin-script languages.
@@ -83,28 +83,6 @@ class OutputStats:
         return asdict(self)
 
 
-def script_counts(text: str) -> Counter:
-    """Letters of `text` by script: hangul, kana, han, latin, other."""
-    from t2vid.layout import is_cjk
-
-    counts: Counter = Counter()
-    for char in text:
-        if not char.isalpha():
-            continue
-        code = ord(char)
-        if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
-            counts["hangul"] += 1
-        elif 0x3040 <= code <= 0x30FF:
-            counts["kana"] += 1
-        elif is_cjk(char):
-            counts["han"] += 1
-        elif code < 0x250 or 0x1E00 <= code <= 0x1EFF:
-            counts["latin"] += 1
-        else:
-            counts["other"] += 1
-    return counts
-
-
 def detect_language(text: str) -> str:
     """A cheap guess from scripts: zh, ja, ko, en, latin (other Latin-script), other, or none.
 
@@ -130,13 +108,20 @@ def detect_language(text: str) -> str:
 
 
 def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | None = None) -> tuple[OutputStats, list[int], list[int]]:
-    """Stats of OUT, plus frames and tokens per sample (for the plot)."""
+    """Stats of OUT, plus frames and tokens per sample (for the plot).
+
+    `tokenizer` counts the text tokens of the `profile` budget; without a
+    profile there is no budget to count toward, so it is refused rather than
+    silently ignored.
+    """
     from tqdm import tqdm
 
     from t2vid.budget import Budget
     from t2vid.layout import split_units
     from t2vid.output import read_manifest, read_output
 
+    if tokenizer and not profile:
+        raise UsageError("--tokenizer counts text tokens toward a model budget: give --profile too")
     root = Path(out)
     manifest = read_manifest(root)
     budget = Budget(profile, tokenizer=tokenizer) if profile else None
@@ -146,19 +131,18 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
     files: set[str] = set()
     over_frames = over_tokens = over_budget = 0
     for record in tqdm(read_output(root), total=manifest.get("samples"), unit=" samples", disable=None, desc="stats"):
-        texts = record.get("texts") or []
-        frames = record.get("num_frames", len(texts))
+        texts, frames = record["texts"], record["num_frames"]
         frames_per_sample.append(frames)
-        files.update(record.get("images") or [])
+        files.update(record["images"])
         for text in texts:
             words.append(len(split_units(text)))
             chars.append(sum(1 for c in text if not c.isspace()))
         languages[detect_language("\n".join(texts))] += 1
-        glyphs = set(record.get("missing_glyphs") or ())
+        glyphs = set(record["missing_glyphs"])
         missing.update(glyphs)
         stats.samples_with_missing_glyphs += bool(glyphs)
         if budget is not None:
-            qa = [record.get("instruction", ""), record.get("answer", "")] + [t.get(k, "") for t in record.get("turns") or [] for k in ("instruction", "answer")]
+            qa = [record["instruction"], record["answer"]] + [t[k] for t in record.get("turns", []) for k in ("instruction", "answer")]
             tokens = budget.total_tokens(qa, frames)
             tokens_per_sample.append(tokens)
             over_frames += budget.max_frames is not None and frames > budget.max_frames
@@ -170,7 +154,7 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
     stats.chars_per_frame = Distribution.of(chars)
     stats.languages = dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0])))
     stats.missing_glyphs = dict(sorted(missing.items(), key=lambda kv: (-kv[1], kv[0])))
-    stats.rejected_by_reason = _rejects_by_reason(root, manifest)
+    stats.rejected_by_reason = _rejects_by_reason(root)
     stats.rejected = sum(stats.rejected_by_reason.values())
     if budget is not None:
         p = budget.profile
@@ -178,14 +162,11 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
     return stats, frames_per_sample, tokens_per_sample
 
 
-def _rejects_by_reason(root: Path, manifest: dict) -> dict[str, int]:
+def _rejects_by_reason(root: Path) -> dict[str, int]:
     """Reject counts read from the rejects files, grouped like synth's summary, most frequent first."""
-    from t2vid.output import reason_kind
+    from t2vid.output import read_rejects, reason_kind
 
-    reasons: Counter = Counter()
-    for name in manifest.get("rejects") or []:
-        with open(root / name, encoding="utf-8") as handle:
-            reasons.update(reason_kind(json.loads(line).get("reason", "?")) for line in handle if line.strip())
+    reasons = Counter(reason_kind(reject["reason"]) for reject in read_rejects(root))
     return dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -306,29 +287,3 @@ def _draw_panel(draw, panel: Panel, y0: int, fonts) -> None:
     draw.line((left, bottom, right, bottom), fill=TEXT_COLOUR)
     draw.text((left, top - 12), "samples", fill=TEXT_COLOUR, font=small, anchor="mb")
     draw.text(((left + right) / 2, bottom + 26), panel.xlabel, fill=TEXT_COLOUR, font=small, anchor="mt")
-
-
-@click.command("stats")
-@click.argument("out", type=click.Path(path_type=Path))
-@click.option("--profile", default=None, help="Model budget (see `t2vid presets`): tokens per sample and how many exceed it.")
-@click.option("--tokenizer", default=None, help="Locally installed HF tokenizer for text tokens (else an estimate).")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of the report.")
-@click.option("--plot", type=click.Path(path_type=Path), default=None, help="Write a PNG histogram of frames (and tokens) per sample.")
-def stats_command(out, profile, tokenizer, as_json, plot):
-    """Frames, words, languages, missing glyphs, rejects and budget fit of OUT.
-
-    \b
-    Example:
-      t2vid stats out/ --profile minicpm-v-2.5 --plot frames.png
-    """
-    from t2vid.inspect.validate import read_errors_as_usage_error
-
-    with read_errors_as_usage_error(out):
-        stats, frames, tokens = collect_stats(out, profile, tokenizer)
-    if plot is not None:
-        panels = [Panel("frames per sample", frames, "frames", stats.budget.max_frames if stats.budget else None)]
-        if stats.budget:
-            panels.append(Panel(f"tokens per sample ({stats.budget.profile})", tokens, "tokens", stats.budget.max_tokens))
-        plot.parent.mkdir(parents=True, exist_ok=True)
-        draw_histograms(panels).save(plot, "PNG", optimize=True)
-    click.echo(json.dumps(stats.to_dict(), ensure_ascii=False, indent=2) if as_json else format_stats(stats))

@@ -11,27 +11,11 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import click
-
-# field -> type; a bool is not accepted where an int is meant
-REQUIRED_FIELDS: dict[str, type] = {
-    "id": str,
-    "images": list,
-    "instruction": str,
-    "answer": str,
-    "texts": list,
-    "num_frames": int,
-    "source": dict,
-    "missing_glyphs": list,
-    "width": int,
-    "height": int,
-}
-OPTIONAL_FIELDS: dict[str, type] = {"turns": list, "meta": dict, "overlap_lines": list, "style": dict}
-SOURCE_FIELDS: dict[str, type] = {"dataset": str, "split": str, "index": int}
+from t2vid.output import frame_path, is_frame_path, is_type, json_lines, read_manifest, reason_kind, record_problems, reject_problems
+from t2vid.writer import MANIFEST
 
 
 @dataclass(frozen=True)
@@ -62,58 +46,13 @@ class Validation:
         self.problems.append(Problem(str(where), message))
 
 
-def _is_type(value, expected: type) -> bool:
-    return isinstance(value, expected) and not (isinstance(value, bool) and expected is int)
-
-
-def record_problems(record) -> list[str]:
-    """What is wrong with one sample record, judged on its own."""
-    if not isinstance(record, dict):
-        return [f"record is a {type(record).__name__}, not an object"]
-    found = []
-    for name, expected in REQUIRED_FIELDS.items():
-        if name not in record:
-            found.append(f"missing field {name!r}")
-        elif not _is_type(record[name], expected):
-            found.append(f"field {name!r} is {type(record[name]).__name__}, not {expected.__name__}")
-    for name, expected in OPTIONAL_FIELDS.items():
-        if name in record and not _is_type(record[name], expected):
-            found.append(f"field {name!r} is {type(record[name]).__name__}, not {expected.__name__}")
-    if found:
-        return found
-    if not record["id"]:
-        found.append("empty id")
-    for name in ("images", "texts", "missing_glyphs"):
-        if not all(isinstance(item, str) for item in record[name]):
-            found.append(f"{name} holds a non-string item")
-    counts = (len(record["images"]), len(record["texts"]), record["num_frames"])
-    if counts[0] != counts[1] or counts[1] != counts[2]:
-        found.append(f"len(images)={counts[0]}, len(texts)={counts[1]} and num_frames={counts[2]} differ")
-    if record["num_frames"] < 1:
-        found.append(f"num_frames is {record['num_frames']}")
-    if "overlap_lines" in record and len(record["overlap_lines"]) != record["num_frames"]:
-        found.append(f"overlap_lines has {len(record['overlap_lines'])} entries for {record['num_frames']} frames")
-    for name, expected in SOURCE_FIELDS.items():
-        if not _is_type(record["source"].get(name), expected):
-            found.append(f"source.{name} is missing or not {expected.__name__}")
-    for n, turn in enumerate(record.get("turns", [])):
-        if not (isinstance(turn, dict) and isinstance(turn.get("instruction"), str) and isinstance(turn.get("answer"), str)):
-            found.append(f"turns[{n}] needs string instruction and answer")
-    for path in record["images"]:
-        if isinstance(path, str) and (PurePosixPath(path).is_absolute() or ".." in PurePosixPath(path).parts or not path.startswith("frames/")):
-            found.append(f"image path {path!r} is not under frames/ of this output")
-    return found
-
-
 class OutputChecker:
     """Walks one output; keeps what later checks need (ids seen, frames referenced)."""
 
     def __init__(self, out: str | Path, decode: bool = True):
-        from t2vid.output import read_manifest
-
         self.root = Path(out)
         self.manifest = read_manifest(self.root)
-        self.manifest_path = self.root / "manifest.json"
+        self.manifest_path = self.root / MANIFEST
         self.decode = decode
         self.result = Validation()
         self.ids: dict[str, str] = {}
@@ -150,15 +89,15 @@ class OutputChecker:
         if not path.is_file():
             self.result.add(path, "shard listed in the manifest is missing")
             return
-        for where, record in self._json_lines(path):
+        for line in self._parsed(path):
             self.result.samples += 1
-            for message in record_problems(record):
-                self.result.add(where, message)
-            if isinstance(record, dict):
-                self._note_record(where, record)
+            for message in record_problems(line.value):
+                self.result.add(line.where, message)
+            if isinstance(line.value, dict):
+                self._note_record(line.where, line.value)
 
     def _note_record(self, where: str, record: dict) -> None:
-        if _is_type(record.get("num_frames"), int):
+        if is_type(record.get("num_frames"), int):
             self.result.frames += record["num_frames"]
         sample_id = record.get("id")
         if isinstance(sample_id, str):
@@ -167,42 +106,37 @@ class OutputChecker:
             else:
                 self.ids[sample_id] = where
         size = (record.get("width"), record.get("height"))
-        stated = size if all(_is_type(v, int) for v in size) else None
+        stated = size if all(is_type(v, int) for v in size) else None
         images = record.get("images")
         for image in images if isinstance(images, list) else ():
-            if isinstance(image, str):
+            if is_frame_path(image):  # a path outside frames/ is reported by record_problems and never opened
                 first = self.frame_uses.setdefault(image, FrameUse(stated, where))
                 if stated is not None and first.size is not None and first.size != stated:
                     self.result.add(where, f"{image} is also used by {first.where}, which states another size")
 
-    def _json_lines(self, path: Path):
-        """(location, parsed value) per non-blank line; a broken line is reported, not raised."""
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            for line_number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                where = f"{path}:{line_number}"
-                try:
-                    yield where, json.loads(line)
-                except ValueError as exc:
-                    self.result.add(where, f"not valid JSON: {exc}")
+    def _parsed(self, path: Path):
+        """The lines of a JSONL file that parse; a broken line is reported, not raised."""
+        for line in json_lines(path):
+            if line.error:
+                self.result.add(line.where, line.error)
+            else:
+                yield line
 
     def check_rejects(self, rejects: list[str]) -> tuple[int, dict[str, int]]:
         """Count rejects and group their reasons the way synth groups them for the manifest."""
-        from t2vid.output import reason_kind
-
         count, reasons = 0, Counter()
         for name in rejects:
             path = self.root / name
             if not path.is_file():
                 self.result.add(path, "rejects file listed in the manifest is missing")
                 continue
-            for where, reject in self._json_lines(path):
+            for line in self._parsed(path):
                 count += 1
-                if not (isinstance(reject, dict) and isinstance(reject.get("reason"), str)):
-                    self.result.add(where, "reject has no string 'reason'")
-                    continue
-                reasons[reason_kind(reject["reason"])] += 1
+                problems = reject_problems(line.value)
+                for message in problems:
+                    self.result.add(line.where, message)
+                if not problems:
+                    reasons[reason_kind(line.value["reason"])] += 1
         return count, dict(sorted(reasons.items()))
 
     def check_markers(self, shards: list[str]) -> None:
@@ -241,7 +175,7 @@ class OutputChecker:
 
         for image in tqdm(sorted(self.frame_uses), unit=" frames", disable=None, desc="frames"):
             use = self.frame_uses[image]
-            path = self.root / image
+            path = frame_path(self.root, image)
             try:
                 with Image.open(path) as frame:
                     size = frame.size
@@ -273,41 +207,6 @@ def _count_lines(path: Path) -> int:
         return sum(1 for line in handle if line.strip())
 
 
-@contextmanager
-def read_errors_as_usage_error(path: str | Path):
-    """For commands that read data: a missing shard or a broken line is one line, not a traceback."""
-    from t2vid.config import UsageError
-
-    try:
-        yield
-    except UsageError:
-        raise
-    except (OSError, ValueError) as exc:
-        hint = f" (`t2vid validate {path}` lists every problem)" if Path(path).is_dir() else ""
-        raise UsageError(f"cannot read {path}: {exc}{hint}") from None
-
-
 def validate_output(out: str | Path, decode: bool = True) -> Validation:
     """Every check of `t2vid validate`; problems come in the order files are read."""
     return OutputChecker(out, decode).run()
-
-
-@click.command("validate")
-@click.argument("out", type=click.Path(path_type=Path))
-@click.option("--quick", is_flag=True, help="Read image headers only (size), skip the full decode.")
-def validate_command(out, quick):
-    """Check OUT against the output contract; exit 1 and list each problem if any.
-
-    \b
-    Checks: record fields and types, unique ids, len(images) == len(texts) ==
-    num_frames, source fields; every frame exists, decodes and has the stated
-    size; no orphan frame files; manifest counts; shard markers; status.
-    """
-    with read_errors_as_usage_error(out):
-        result = validate_output(out, decode=not quick)
-    for problem in result.problems:
-        click.echo(str(problem))
-    if result.problems:
-        click.echo(f"t2vid validate: {len(result.problems)} problem(s) in {out} ({result.samples} samples, {result.frame_files} frame files checked)", err=True)
-        raise SystemExit(1)
-    click.echo(f"OK: {result.samples} samples, {result.frames} frames ({result.frame_files} files) checked")

@@ -1,0 +1,72 @@
+"""Which characters belong to which scripts: the one place these Unicode ranges live.
+
+Layout (line breaking), budgets (token estimates), stats (language guess),
+diversity (tokens) and font hints must agree on what a CJK character is, or a
+frame's word count, its token estimate and its language would each use a
+different rule.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+
+# Characters that break lines on their own and count as one word each.
+CJK_RANGES = (
+    (0x2E80, 0x9FFF),  # radicals, CJK punctuation, kana, ideographs
+    (0xAC00, 0xD7AF),  # Hangul syllables
+    (0xF900, 0xFAFF),  # compatibility ideographs
+    (0xFF00, 0xFFEF),  # full-width forms
+    (0x20000, 0x3FFFF),  # ideograph extensions B and later
+)
+# The same ranges as the inside of a regular-expression character class.
+CJK_CLASS = "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_RANGES)
+HANGUL_RANGES = ((0xAC00, 0xD7AF), (0x1100, 0x11FF), (0x3130, 0x318F))  # syllables, jamo, compatibility jamo
+KANA_RANGE = (0x3040, 0x30FF)  # hiragana and katakana
+
+
+def _within(code: int, ranges) -> bool:
+    return any(low <= code <= high for low, high in ranges)
+
+
+def is_cjk(char: str) -> bool:
+    """Characters that break lines on their own and count as one word each."""
+    return _within(ord(char), CJK_RANGES)
+
+
+def needs_shaping(char: str) -> bool:
+    """Scripts that are unreadable without complex shaping (raqm)."""
+    code = ord(char)
+    return (
+        0x0590 <= code <= 0x08FF  # Hebrew, Arabic, Syriac, Thaana, NKo
+        or 0x0900 <= code <= 0x0DFF  # Indic
+        or 0x0E00 <= code <= 0x0FFF  # Thai, Lao, Tibetan
+        or 0x1000 <= code <= 0x109F  # Myanmar
+        or 0x1780 <= code <= 0x17FF  # Khmer
+        or 0xFB1D <= code <= 0xFDFF
+        or 0xFE70 <= code <= 0xFEFF
+    )
+
+
+def is_invisible(char: str) -> bool:
+    """Control, format, surrogate and non-character code points: never drawn."""
+    return unicodedata.category(char) in {"Cc", "Cf", "Cs"} or char in "\ufffe\uffff"
+
+
+def script_of(letter: str) -> str:
+    """The script of a letter: hangul, kana, han (any other CJK), latin or other."""
+    code = ord(letter)
+    if _within(code, HANGUL_RANGES):
+        return "hangul"
+    if KANA_RANGE[0] <= code <= KANA_RANGE[1]:
+        return "kana"
+    if is_cjk(letter):
+        return "han"
+    if code < 0x250 or 0x1E00 <= code <= 0x1EFF:
+        return "latin"
+    return "other"
+
+
+def script_counts(text: str) -> Counter:
+    """Letters of `text` by script (see `script_of`); digits, punctuation and spaces are not counted."""
+    return Counter(script_of(char) for char in text if char.isalpha())
