@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 
+from t2vid.charset import is_invisible
 from t2vid.config import SynthConfig, UsageError, configs_dir, read_named_config
 from t2vid.sources import RawRecord, SourceRef
 
@@ -83,8 +84,8 @@ def require_text(record: dict, name: str) -> str:
     if not isinstance(value, str):
         kind = "null" if value is None else type(value).__name__
         raise Rejected(f"{name!r} is not a string (got {kind})")
-    if not value.strip():
-        raise Rejected(f"empty {name!r}")
+    if all(char.isspace() or is_invisible(char) for char in value):
+        raise Rejected(f"empty {name!r}" + (" (only invisible characters)" if value.strip() else ""))
     return value
 
 

@@ -132,14 +132,40 @@ class OutputDir:
             return None
 
 
+class StagedFile:
+    """A file written under a hidden temporary name beside its final path and renamed over it when complete.
+
+    A failed or interrupted writer discards it, so the previous complete file
+    (or none) stays instead of a half-written one. As a context manager it
+    gives the temporary path, commits on success and discards on error.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+
+    def commit(self, path: Path | None = None) -> Path:
+        """Rename into place: to `path` when the final name is known only at the end (Parquet's -of-N)."""
+        final = path or self.path
+        os.replace(self.temporary, final)
+        return final
+
+    def discard(self) -> None:
+        self.temporary.unlink(missing_ok=True)
+
+    def __enter__(self) -> Path:
+        return self.temporary
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        if error_type is None:
+            self.commit()
+        else:
+            self.discard()
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a hidden temporary beside `path`, then rename over it."""
+    """Write `data` to `path` whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
+    with StagedFile(path) as temporary:
+        temporary.write_bytes(data)
         failpoint(path.name)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -69,5 +69,5 @@ def test_context_with_nothing_to_draw_is_rejected(tmp_path):
     summary = run_synth(out, write_jsonl(tmp_path / "d.jsonl", records))
     assert summary.samples == 0 and sum(summary.rejected.values()) == 2
     reasons = [json.loads(line)["reason"] for line in (out / "rejects" / "shard-00000.jsonl").read_text().splitlines()]
-    assert reasons[0] == "no drawable text in the context (only invisible characters)"
+    assert reasons[0] == "empty 'context' (only invisible characters)"
     assert reasons[1].startswith("no drawable text in the context (no installed font has")

@@ -27,8 +27,7 @@ def run_local(config: SynthConfig, dataset_names: tuple[str, ...], tasks: Iterab
     if config.workers == 1:
         yield from map(work, tasks)
         return
-    context = multiprocessing.get_context("spawn" if multiprocessing.get_start_method(allow_none=True) == "spawn" else "forkserver")
-    with ProcessPoolExecutor(config.workers, mp_context=context) as pool:
+    with process_pool(config.workers) as pool:
         window: deque = deque()
         for task in tasks:
             window.append(pool.submit(work, task))

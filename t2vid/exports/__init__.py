@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Union
 
 from t2vid.config import UsageError
-from t2vid.writer import write_atomic
+from t2vid.writer import StagedFile, write_atomic
 
 if TYPE_CHECKING:
     from t2vid.exports.mp4 import VideoEncoder
@@ -165,37 +165,6 @@ class RowFormat(Format):
 
     def open(self, options: ExportOptions) -> "RowWriter":
         return RowWriter(self, options)
-
-
-class StagedFile:
-    """A file written under a hidden temporary name beside its final path and renamed over it when complete.
-
-    A failed or interrupted export discards it, so DEST keeps the previous
-    complete file instead of a half-written one. As a context manager it
-    gives the temporary path, commits on success and discards on error.
-    """
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-
-    def commit(self, path: Path | None = None) -> Path:
-        """Rename into place: to `path` when the final name is known only at the end (Parquet's -of-N)."""
-        final = path or self.path
-        os.replace(self.temporary, final)
-        return final
-
-    def discard(self) -> None:
-        self.temporary.unlink(missing_ok=True)
-
-    def __enter__(self) -> Path:
-        return self.temporary
-
-    def __exit__(self, error_type, error, traceback) -> None:
-        if error_type is None:
-            self.commit()
-        else:
-            self.discard()
 
 
 class RowWriter(Writer):

@@ -27,13 +27,13 @@ from t2vid.exports import (
     Format,
     Item,
     KeyMaker,
-    StagedFile,
     VideoFile,
     Writer,
     fps_value,
     frames_digest,
     metadata,
 )
+from t2vid.writer import StagedFile
 
 CRF = "18"  # small text stays legible
 

@@ -16,7 +16,8 @@ import json
 import tarfile
 from pathlib import Path
 
-from t2vid.exports import ExportOptions, Format, Item, KeyMaker, StagedFile, Writer, metadata
+from t2vid.exports import ExportOptions, Format, Item, KeyMaker, Writer, metadata
+from t2vid.writer import StagedFile
 from t2vid.writer import OutputDir
 
 
