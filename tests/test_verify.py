@@ -23,16 +23,8 @@ def english_out(tmp_path_factory):
     return root / "out"
 
 
-def run(*args) -> int:
-    """The exit code of `t2vid ARGS`, as the console script would end."""
-    try:
-        return main(list(args))
-    except SystemExit as exc:
-        return exc.code
-
-
 def verify(out, *flags) -> int:
-    return run("verify", str(out), "--ocr", "--json", *flags)
+    return main(["verify", str(out), "--ocr", "--json", *flags])
 
 
 def test_clean_frames_pass_under_the_bar(english_out, capsys):
@@ -57,7 +49,7 @@ def test_wrong_record_text_fails(english_out, tmp_path, capsys):
 
 
 def test_text_report_lists_languages_and_verdict(english_out, capsys):
-    assert run("verify", str(english_out), "--ocr", "--sample", "1") == 0
+    assert main(["verify", str(english_out), "--ocr", "--sample", "1"]) == 0
     out = capsys.readouterr().out
     assert "eng" in out and "overall" in out
     assert out.strip().splitlines()[-1].startswith("ok: overall CER")
@@ -72,7 +64,7 @@ def test_same_seed_same_sample(english_out, capsys):
 
 
 def test_without_ocr_flag_is_a_usage_error(english_out, capsys):
-    assert run("verify", str(english_out)) == 2
+    assert main(["verify", str(english_out)]) == 2
     err = capsys.readouterr().err.strip()
     assert "--ocr" in err and len(err.splitlines()) == 1
 

@@ -275,7 +275,8 @@ def report_json(report: OcrReport, max_cer: float) -> dict:
 @click.option("--lang", default="auto", show_default=True, help="Tesseract language(s) for every frame, e.g. eng, chi_sim, chi_sim+eng; auto: chosen per frame by script.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Tesseract processes at once.  [default: all cores]")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def verify_command(output, ocr, sample, seed, max_cer, lang, workers, as_json):
+@click.pass_context
+def verify_command(ctx, output, ocr, sample, seed, max_cer, lang, workers, as_json):
     """Check that OUTPUT's frames read back as their record texts.
 
     \b
@@ -292,4 +293,4 @@ def verify_command(output, ocr, sample, seed, max_cer, lang, workers, as_json):
     else:
         click.echo(format_report(report, max_cer))
     if report.scores()["overall"].cer > max_cer:
-        raise SystemExit(1)
+        ctx.exit(1)

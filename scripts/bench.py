@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+"""Benchmark `t2vid synth` against the paper's rendering recipe on one corpus.
+
+The reference below is the straightforward Pillow recipe of the T2Vid paper
+(115 tokens per frame, wrap by measuring every word, RGB PNG at the default
+level), written here so both sides render the same words on the same machine.
+Every run is a child process whose process tree is sampled in /proc: peak RSS
+of the largest process, and peak PSS summed over all of them (shared pages
+counted once).
+
+    python scripts/bench.py                 # 200 contexts x 5,500 words
+    python scripts/bench.py --quick --stages --memory
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import io
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PAPER_WORDS_PER_FRAME = 115
+PAPER_SIZE = 448
+PAPER_FONT_SIZE = 20
+PAPER_MARGIN = 10
+TOKEN = re.compile(r"\w+(?:['’.-]\w+)*|[^\w\s]")  # word-tokeniser-like: words, and punctuation as tokens
+
+
+@dataclass(frozen=True)
+class Measurement:
+    name: str
+    frames: int
+    seconds: float
+    words: int
+    bytes: int  # all frame files
+    peak_rss: int  # bytes, largest single process
+    tree_pss: int  # bytes, all processes together (proportional set size, sampled)
+
+    @property
+    def frames_per_s(self) -> float:
+        return self.frames / self.seconds
+
+    @property
+    def words_per_s(self) -> float:
+        return self.words / self.seconds
+
+
+# --- corpus -------------------------------------------------------------------------------------
+
+
+def machine_texts() -> list[Path]:
+    """License and copyright texts every Debian system has, each file once, in a fixed order."""
+    found = glob.glob("/usr/share/common-licenses/*") + glob.glob("/usr/share/doc/**/copyright", recursive=True)
+    unique = {os.path.realpath(p) for p in found if os.path.isfile(p)}
+    return [Path(p) for p in sorted(unique)]
+
+
+def corpus_words(corpus: Path | None) -> list[str]:
+    files = [corpus] if corpus else machine_texts()
+    words: list[str] = []
+    for path in files:
+        words.extend(path.read_text(encoding="utf-8", errors="replace").split())
+    if not words:
+        raise SystemExit(f"bench: no words in {corpus or 'the machine texts'}")
+    return words
+
+
+def write_corpus(path: Path, words: list[str], contexts: int, words_per_context: int, label: bool = False) -> int:
+    """Cut the word stream into consecutive contexts (wrapping around at the end); returns words written.
+
+    `label` starts each context with its number, so contexts stay distinct even
+    when the stream wraps (otherwise synth would reuse identical frames).
+    """
+    written, cursor = 0, 0
+    with open(path, "w", encoding="utf-8") as handle:
+        for number in range(contexts):
+            chunk = [words[(cursor + k) % len(words)] for k in range(words_per_context)]
+            cursor = (cursor + words_per_context) % len(words)
+            context = (f"Record {number}. " if label else "") + " ".join(chunk)
+            written += len(context.split())
+            handle.write(json.dumps({"context": context, "question": "What does the text say?", "answer": "It is a license."}) + "\n")
+    return written
+
+
+# --- the paper's recipe -------------------------------------------------------------------------
+
+
+def paper_frames(context: str) -> list[str]:
+    tokens = TOKEN.findall(context)
+    return [" ".join(tokens[i : i + PAPER_WORDS_PER_FRAME]) for i in range(0, len(tokens), PAPER_WORDS_PER_FRAME)]
+
+
+def paper_render(text: str, font_path: str) -> bytes:
+    """One frame as the recipe draws it: wrap by per-word bboxes, per-line heights, centred block, RGB PNG."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(font_path, PAPER_FONT_SIZE)  # reloaded for every frame, as in the recipe
+    line_width = PAPER_SIZE - 2 * PAPER_MARGIN
+    lines, current, used = [], "", 0
+    for word in text.split(" "):
+        x0, _, x1, _ = font.getbbox(word + " ")
+        if current and used + (x1 - x0) > line_width:
+            lines.append(current.rstrip())
+            current, used = "", 0
+        current += word + " "
+        used += x1 - x0
+    if current:
+        lines.append(current.rstrip())
+    heights = [bottom - top for _, top, _, bottom in (font.getbbox(line) for line in lines)]
+    image = Image.new("RGB", (PAPER_SIZE, PAPER_SIZE), "white")
+    draw = ImageDraw.Draw(image)
+    y = (PAPER_SIZE - sum(heights)) // 2
+    for line, height in zip(lines, heights):
+        draw.text((PAPER_MARGIN, y), line, font=font, fill="black")
+        y += height
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def run_paper_recipe(corpus: Path, out: Path, font_path: str) -> None:
+    """Child-process entry: render every context of `corpus` into out/<n>/<k>.png."""
+    with open(corpus, encoding="utf-8") as handle:
+        for number, line in enumerate(handle):
+            folder = out / f"{number:06d}"
+            folder.mkdir(parents=True)
+            for k, text in enumerate(paper_frames(json.loads(line)["context"])):
+                (folder / f"{k:03d}.png").write_bytes(paper_render(text, font_path))
+
+
+# --- measuring child processes ------------------------------------------------------------------
+
+
+def process_tree(root: int) -> set[int]:
+    """`root` and all its descendants (pool workers are grandchildren under forkserver)."""
+    parents: dict[int, int] = {}
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            parents[int(stat.split("/")[2])] = int(Path(stat).read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    members, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in members]
+        members.update(children)
+        frontier.extend(children)
+    return members
+
+
+def memory_of(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in bytes; PSS splits shared pages between their users, so it adds up across processes."""
+    values = {}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            key, _, rest = line.partition(":")
+            values[key] = int(rest.split()[0]) * 1024
+    except (OSError, IndexError, ValueError):
+        return 0, 0
+    return values.get("Rss", 0), values.get("Pss", values.get("Rss", 0))
+
+
+def run_child(argv: list[str]) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS of the largest process and peak PSS of the whole tree (sampled every 50 ms)."""
+    started = time.perf_counter()
+    child = subprocess.Popen(argv)
+    done = threading.Event()
+    peaks = [0, 0]
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            usage = [memory_of(pid) for pid in process_tree(child.pid)]
+            peaks[0] = max([peaks[0]] + [rss for rss, _ in usage])
+            peaks[1] = max(peaks[1], sum(pss for _, pss in usage))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status = os.waitpid(child.pid, 0)  # not wait4's ru_maxrss: it keeps the pre-exec size of the forked parent
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"bench: {' '.join(argv)} exited with {child.returncode}")
+    return seconds, peaks[0], peaks[1]
+
+
+def files_and_bytes(root: Path) -> tuple[int, int]:
+    sizes = [p.stat().st_size for p in root.rglob("*.png")]
+    return len(sizes), sum(sizes)
+
+
+def measure_paper(corpus: Path, words: int, work: Path, font_path: str) -> Measurement:
+    out = work / "paper"
+    seconds, peak, tree = run_child([sys.executable, __file__, "--paper-recipe-child", str(corpus), str(out), font_path])
+    frames, size = files_and_bytes(out)
+    return Measurement("paper recipe (1 core)", frames, seconds, words, size, peak, tree)
+
+
+def synth_argv(corpus: Path, out: Path, workers: int, shard_size: int | None = None) -> list[str]:
+    paper = ["--size", f"{PAPER_SIZE}x{PAPER_SIZE}", "--font-size", str(PAPER_FONT_SIZE), "--words-per-frame", str(PAPER_WORDS_PER_FRAME)]
+    shards = ["--shard-size", str(shard_size)] if shard_size else []
+    return [sys.executable, "-m", "t2vid.cli", "synth", str(corpus), "-o", str(out), "--workers", str(workers), "-q", "--overwrite", *paper, *shards]
+
+
+def measure_synth(corpus: Path, words: int, work: Path, workers: int, shard_size: int | None = None) -> Measurement:
+    """One synth run; `shard_size` None keeps synth's default (1,000 records per shard: parallel only above that)."""
+    out = work / f"synth-{workers}-{shard_size}"
+    seconds, peak, tree = run_child(synth_argv(corpus, out, workers, shard_size))
+    frames = json.loads((out / "manifest.json").read_text())["frames"]
+    _, size = files_and_bytes(out / "frames")
+    name = f"t2vid synth --workers {workers}" + (f" --shard-size {shard_size}" if shard_size else "")
+    return Measurement(name, frames, seconds, words, size, peak, tree)
+
+
+# --- per-stage timing ---------------------------------------------------------------------------
+
+
+def stage_times(corpus: Path, work: Path) -> tuple[dict[str, float], int]:
+    """Seconds spent in each stage of t2vid's pipeline, one core, in this process; and the frame count."""
+    import hashlib
+
+    from t2vid.adapt import Adapter, Sample
+    from t2vid.config import build_config
+    from t2vid.layout import Layouter
+    from t2vid.render import Renderer
+    from t2vid.segment import segment
+    from t2vid.sources import iter_records, resolve_sources
+    from t2vid.writer import OutputDir
+
+    config = build_config({"sources": (str(corpus),), "output": str(work / "stages"), "workers": 1, "size": f"{PAPER_SIZE}x{PAPER_SIZE}", "font_size": PAPER_FONT_SIZE, "words_per_frame": PAPER_WORDS_PER_FRAME})
+    out = OutputDir(config.output)
+    out.prepare()
+    adapter, layouter, renderer = Adapter(config, (str(corpus),)), Layouter(config.style, config.font_fallback), Renderer(config.style)
+    times = dict.fromkeys(("load", "adapt", "segment+layout", "draw", "encode", "write"), 0.0)
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        times[stage] += now - clock
+        clock = now
+
+    frames, lines = 0, []
+    records = iter_records(resolve_sources(config.sources))
+    while True:
+        raw = next(records, None)
+        lap("load")
+        if raw is None:
+            break
+        sample = adapter(raw)
+        lap("adapt")
+        if not isinstance(sample, Sample):
+            continue
+        seg = segment(sample.context, layouter, config.segmenter, config.words_per_frame, config.overlap)
+        lap("segment+layout")
+        images = [renderer.draw(frame) for frame in seg.frames]
+        lap("draw")
+        encoded = [renderer.encode(image) for image in images]
+        lap("encode")
+        key = hashlib.sha256(json.dumps([config.style.key(), seg.texts]).encode()).hexdigest()[:24]
+        out.commit_frames(key, encoded, "png")
+        lines.append(json.dumps({"id": sample.id, "texts": seg.texts, "instruction": sample.instruction, "answer": sample.answer}) + "\n")
+        lap("write")
+        frames += len(seg.frames)
+    out.commit_lines(out.shard_path(0), lines)
+    lap("write")
+    return times, frames
+
+
+# --- memory -------------------------------------------------------------------------------------
+
+
+def memory_runs(words: list[str], sizes: tuple[int, ...], words_per_record: int, work: Path) -> list[tuple[int, float, int, int, int]]:
+    """(records, seconds, frames, peak RSS of the largest process, peak PSS of the tree) of synth on streamed inputs of each size."""
+    rows = []
+    for records in sizes:
+        corpus = work / f"memory-{records}.jsonl"
+        write_corpus(corpus, words, records, words_per_record, label=True)
+        out = work / f"memory-{records}"
+        seconds, peak, tree = run_child(synth_argv(corpus, out, os.cpu_count() or 1))
+        frames = json.loads((out / "manifest.json").read_text())["frames"]
+        rows.append((records, seconds, frames, peak, tree))
+        corpus.unlink()
+    return rows
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    import PIL
+    from PIL import features
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    return (
+        f"machine: {os.cpu_count()} cores ({cpu}); Python {platform.python_version()}; Pillow {PIL.__version__} "
+        f"(FreeType {features.version('freetype2')}, raqm {'on' if features.check('raqm') else 'off'}, zlib {features.version('zlib')})"
+    )
+
+
+def mb(value: int) -> str:
+    return f"{value / 2**20:.0f} MB"
+
+
+def format_table(rows: list[Measurement]) -> str:
+    header = f"| {'implementation':<38} | {'frames':>7} | {'seconds':>8} | {'frames/s':>8} | {'words/s':>8} | {'bytes/frame':>11} | {'peak RSS (largest)':>18} | {'peak PSS (all)':>14} |"
+    lines = [header, "|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|"]
+    for m in rows:
+        lines.append(
+            f"| {m.name:<38} | {m.frames:>7} | {m.seconds:>8.1f} | {m.frames_per_s:>8.0f} | {m.words_per_s:>8.0f} | {m.bytes // max(1, m.frames):>11} | {mb(m.peak_rss):>18} | {mb(m.tree_pss):>14} |"
+        )
+    return "\n".join(lines)
+
+
+def print_stages(times: dict[str, float], frames: int) -> None:
+    total = sum(times.values())
+    print(f"\nt2vid stages, one core, in-process ({frames} frames, {total:.1f} s, {frames / total:.0f} frames/s):")
+    print(f"| {'stage':<15} | {'seconds':>8} | {'µs/frame':>9} | {'share':>6} |")
+    print(f"|{'-' * 17}|{'-' * 10}|{'-' * 11}|{'-' * 8}|")
+    for stage, seconds in times.items():
+        print(f"| {stage:<15} | {seconds:>8.2f} | {seconds / frames * 1e6:>9.0f} | {seconds / total:>6.1%} |")
+
+
+def print_memory(rows: list[tuple[int, float, int, int, int]]) -> None:
+    print(f"| {'records':>8} | {'frames':>7} | {'seconds':>8} | {'peak RSS (largest)':>18} | {'peak PSS (all)':>14} |")
+    print(f"|{'-' * 10}|{'-' * 9}|{'-' * 10}|{'-' * 20}|{'-' * 16}|")
+    for records, seconds, frames, peak, tree in rows:
+        print(f"| {records:>8} | {frames:>7} | {seconds:>8.1f} | {mb(peak):>18} | {mb(tree):>14} |")
+    (small, *_, small_peak, small_tree), (large, *_, large_peak, large_tree) = rows[0], rows[-1]
+    print(f"growth {small} -> {large} records: {mb(large_peak - small_peak)} (largest process), {mb(large_tree - small_tree)} (all); target: < 100 MB, and < 1 GB in all")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--contexts", type=int, default=200, help="contexts in the corpus (default 200)")
+    parser.add_argument("--words", type=int, default=5500, help="words per context (default 5500)")
+    parser.add_argument("--corpus", type=Path, default=None, help="a plain-text file to cut instead of the machine's license texts")
+    parser.add_argument("--quick", action="store_true", help="small run: 20 contexts x 2,000 words; memory runs of 1K and 10K records")
+    parser.add_argument("--stages", action="store_true", help="also time each stage of t2vid's pipeline in-process (one core)")
+    parser.add_argument("--memory", action="store_true", help="also measure peak memory of synth on 5K- and 50K-record inputs (50 words each)")
+    parser.add_argument("--paper-recipe-child", nargs=3, metavar=("CORPUS", "OUT", "FONT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.paper_recipe_child:
+        corpus, out, font_path = args.paper_recipe_child
+        run_paper_recipe(Path(corpus), Path(out), font_path)
+        return
+    if args.quick:
+        args.contexts, args.words = min(args.contexts, 20), min(args.words, 2000)
+    sys.stdout.reconfigure(line_buffering=True)  # tables appear as each part finishes, also when redirected
+    from t2vid.fonts import resolve_face
+
+    font_path = resolve_face(None).path
+    words = corpus_words(args.corpus)
+    print(machine())
+    with tempfile.TemporaryDirectory(prefix="t2vid-bench-") as tmp:
+        work = Path(tmp)
+        corpus = work / "corpus.jsonl"
+        total_words = write_corpus(corpus, words, args.contexts, args.words)
+        print(f"corpus: {args.contexts} contexts x {args.words} words = {total_words} words; font {font_path}; {PAPER_SIZE}x{PAPER_SIZE}, size {PAPER_FONT_SIZE}, {PAPER_WORDS_PER_FRAME} words/frame\n")
+        rows = [measure_paper(corpus, total_words, work, font_path), measure_synth(corpus, total_words, work, 1)]
+        cores = os.cpu_count() or 1
+        if cores > 1:
+            small_shards = max(1, -(-args.contexts // (4 * cores)))  # 4 shards per worker
+            rows += [measure_synth(corpus, total_words, work, cores), measure_synth(corpus, total_words, work, cores, small_shards)]
+        print(format_table(rows))
+        print(f"\nt2vid 1 core / paper recipe: {rows[1].words_per_s / rows[0].words_per_s:.2f}x words/s ({rows[1].frames_per_s / rows[0].frames_per_s:.2f}x frames/s)")
+        for row in rows[2:]:
+            print(f"{row.name} / 1 core: {row.words_per_s / rows[1].words_per_s:.2f}x")
+        print("(frames differ: the recipe counts punctuation as tokens and never checks fit; compare words/s)")
+        if args.stages:
+            print_stages(*stage_times(corpus, work))
+        if args.memory:
+            sizes = (1_000, 10_000) if args.quick else (5_000, 50_000)
+            print(f"\nmemory: synth --workers {cores}, streamed JSONL of 50-word records")
+            print_memory(memory_runs(words, sizes, 50, work))
+
+
+if __name__ == "__main__":
+    main()
