@@ -21,6 +21,7 @@ CLOSING = set("，。、．・：；！？」』）》〉】〕｝〗〙〛’�
 OPENING = set("「『（《〈【〔｛〖〘〚‘“([{«‹")
 SENTENCE_END = set(".!?。！？…")
 _RTL_BIDI = {"R", "AL"}
+MEASURE_CACHE_SIZE = 200_000  # distinct units; ~60 MB at most
 
 
 @dataclass(frozen=True)
@@ -143,10 +144,16 @@ class Layouter:
         self._measured: dict[str, Measured | None] = {}
 
     def measure(self, text: str) -> Measured | None:
-        """Runs, advance and ink box of `text`; None when nothing of it can be drawn."""
+        """Runs, advance and ink box of `text`; None when nothing of it can be drawn (cached)."""
         cached = self._measured.get(text, False)
         if cached is not False:
             return cached
+        if len(self._measured) >= MEASURE_CACHE_SIZE:  # a corpus of hashes and numbers would grow it forever
+            self._measured.clear()
+        result = self._measured[text] = self._measure(text)
+        return result
+
+    def _measure(self, text: str) -> Measured | None:
         runs: list[tuple[FontFace, bool, str]] = []
         missing: list[str] = []
         for char in text:
@@ -174,13 +181,11 @@ class Layouter:
                 run_box = (pen + x0, top, pen + x1, bottom)
                 box = run_box if box is None else (min(box[0], run_box[0]), min(box[1], run_box[1]), max(box[2], run_box[2]), max(box[3], run_box[3]))
             pen += advance
-        result = None
         if placed:
-            result = Measured(tuple(placed), pen, box or (0, 0, 0, 0), rtl, "".join(missing))
-        elif missing:
-            result = Measured((), 0, (0, 0, 0, 0), False, "".join(missing))
-        self._measured[text] = result
-        return result
+            return Measured(tuple(placed), pen, box or (0, 0, 0, 0), rtl, "".join(missing))
+        if missing:
+            return Measured((), 0, (0, 0, 0, 0), False, "".join(missing))
+        return None
 
     def _fits_alone(self, m: Measured) -> bool:
         x0, top, x1, bottom = m.ink
@@ -211,23 +216,30 @@ class Layouter:
         return out, missing
 
     def _break(self, text: str) -> list[str]:
-        """Greedy split of an over-long token into pieces that each fit a line."""
+        """Split an over-long token into the longest pieces that each fit a line.
+
+        Each piece's end is found by binary search over at most `line_width`
+        clusters (none is narrower than a pixel), measuring without caching the
+        trial prefixes: a 10,000-character hash costs milliseconds, not seconds.
+        """
         clusters: list[str] = []
         for char in text:
             if clusters and unicodedata.category(char).startswith("M"):
                 clusters[-1] += char
             else:
                 clusters.append(char)
-        pieces, current = [], ""
-        for cluster in clusters:
-            trial = self.measure(current + cluster) if current else None
-            if current and (trial is None or not self._fits_alone(trial)):
-                pieces.append(current)
-                current = cluster
-            else:
-                current += cluster
-        if current:
-            pieces.append(current)
+        pieces, start = [], 0
+        while start < len(clusters):
+            low, high = start + 1, min(len(clusters), start + self.line_width)
+            while low < high:
+                middle = (low + high + 1) // 2
+                trial = self._measure("".join(clusters[start:middle]))
+                if trial is not None and self._fits_alone(trial):
+                    low = middle
+                else:
+                    high = middle - 1
+            pieces.append("".join(clusters[start:low]))
+            start = low
         return pieces
 
     def _line_extent(self, items: list[tuple[Unit, Measured]]) -> tuple[list[int], int, int]:

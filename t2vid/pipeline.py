@@ -13,6 +13,7 @@ import json
 import time
 from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field, replace
+from typing import Iterator
 
 from t2vid.adapt import Adapter, Reject, Sample
 from t2vid.budget import Budget
@@ -84,6 +85,54 @@ class ShardResult(Counts):
         return cls(**counts)
 
 
+CHUNK_RECORDS = 256  # at most, per engine task
+CHUNK_TEXT = 100_000  # characters of text per engine task, ~0.3 s of work: keeps every worker busy on long contexts
+
+
+@dataclass(frozen=True)
+class WorkChunk:
+    """What an engine runs: a slice of one shard's records (the shard is committed when its last chunk is back)."""
+
+    shard: int
+    records: tuple[RawRecord, ...]
+    last: bool
+
+
+def chunks_of(task: ShardTask) -> Iterator[WorkChunk]:
+    """Slices of about CHUNK_TEXT characters; how a shard is sliced never changes what is written."""
+    start, size = 0, 0
+    for end, raw in enumerate(task.records, 1):
+        record = raw.record if isinstance(raw.record, dict) else {}
+        size += sum(len(v) for v in record.values() if isinstance(v, str)) + len(raw.raw or "")
+        if size >= CHUNK_TEXT or end - start >= CHUNK_RECORDS or end == len(task.records):
+            yield WorkChunk(task.number, task.records[start:end], end == len(task.records))
+            start, size = end, 0
+
+
+@dataclass
+class ChunkResult(Counts):
+    """A chunk's sample and reject lines, in input order, and its counts."""
+
+    shard: int = 0
+    last: bool = False
+    lines: list[str] = field(default_factory=list)
+    reject_lines: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def commit_shard(out: OutputDir, task: ShardTask, results: list[ChunkResult]) -> ShardResult:
+    """Write a shard's JSONL, its rejects, then its completion marker (its frames are already in place)."""
+    shard = ShardResult(number=task.number)
+    for result in results:
+        shard.add(result)
+        shard.seconds += result.seconds
+    failpoint("frames-committed")
+    out.commit_lines(out.shard_path(task.number), [line for r in results for line in r.lines])
+    out.commit_lines(out.rejects_path(task.number), [line for r in results for line in r.reject_lines])
+    out.commit_marker(task.number, {**shard.counts(), "input_sha256": task.input_sha256})
+    return shard
+
+
 class ShardWorker:
     """Per-process state: fonts, layout and mask caches survive across shards."""
 
@@ -115,28 +164,23 @@ class ShardWorker:
                 self._segmented.popitem(last=False)
         return cached
 
-    def process(self, task: ShardTask) -> ShardResult:
+    def process(self, chunk: WorkChunk) -> ChunkResult:
         started = time.perf_counter()
-        result = ShardResult(number=task.number, read=len(task.records))
-        lines, rejects = [], []
-        for raw in task.records:
+        result = ChunkResult(shard=chunk.shard, last=chunk.last, read=len(chunk.records))
+        for raw in chunk.records:
             outcome = self.adapter(raw)
             if isinstance(outcome, Sample):
                 rendered = self._render(outcome, result)
                 outcome = Reject(raw.position, raw.source, rendered, raw.record) if isinstance(rendered, str) else rendered
             if isinstance(outcome, Reject):
                 result.rejected[reason_kind(outcome.reason)] += 1
-                rejects.append(_json_line({"index": outcome.source.index, "position": outcome.position, "source": asdict(outcome.source), "reason": outcome.reason, "record": outcome.record}))
+                result.reject_lines.append(_json_line({"index": outcome.source.index, "position": outcome.position, "source": asdict(outcome.source), "reason": outcome.reason, "record": outcome.record}))
             else:
-                lines.append(_json_line(outcome))
-        failpoint("frames-committed")
-        self.out.commit_lines(self.out.shard_path(task.number), lines)
-        self.out.commit_lines(self.out.rejects_path(task.number), rejects)
-        self.out.commit_marker(task.number, {**result.counts(), "input_sha256": task.input_sha256})
+                result.lines.append(_json_line(outcome))
         result.seconds = time.perf_counter() - started
         return result
 
-    def _render(self, sample: Sample, result: ShardResult) -> dict | str:
+    def _render(self, sample: Sample, result: ChunkResult) -> dict | str:
         """The output record, or the reason the sample is over its budget."""
         config = self.config
         style = self.jitter.pick(config.style, config.seed, sample.id) if self.jitter else config.style
@@ -208,10 +252,10 @@ _WORKER: ShardWorker | None = None
 _WORKER_KEY: str | None = None
 
 
-def process_shard(config: SynthConfig, dataset_names: tuple[str, ...], task: ShardTask) -> ShardResult:
-    """Entry point for engines: reuse this process's worker for the same run."""
+def process_chunk(config: SynthConfig, dataset_names: tuple[str, ...], chunk: WorkChunk) -> ChunkResult:
+    """Entry point for engines: reuse this process's worker (fonts, caches) for the same run."""
     global _WORKER, _WORKER_KEY
     key = json.dumps([asdict(config), dataset_names], sort_keys=True, default=str)
     if _WORKER is None or _WORKER_KEY != key:
         _WORKER, _WORKER_KEY = ShardWorker(config, dataset_names), key
-    return _WORKER.process(task)
+    return _WORKER.process(chunk)

@@ -18,7 +18,11 @@ from t2vid.layout import FrameLayout, Layouter, Run
 from t2vid.png import encode_png
 from t2vid.style import RenderStyle
 
-_MASK_CACHE_SIZE = 50_000
+MASK_CACHE_BYTES = 32 << 20  # pixels plus ~200 bytes of object per mask; bounds a worker's memory
+
+
+def _size(mask: Image.Image | None) -> int:
+    return 200 + (mask.width * mask.height if mask is not None else 0)
 
 
 class Renderer:
@@ -27,6 +31,7 @@ class Renderer:
     def __init__(self, style: RenderStyle):
         self.style = style
         self._masks: OrderedDict[tuple, Image.Image | None] = OrderedDict()
+        self._mask_bytes = 0
         self._fg = _colour(style.fg, style.mode)
         self._bg = _colour(style.bg, style.mode)
 
@@ -46,8 +51,9 @@ class Renderer:
             else:
                 ImageDraw.Draw(mask).text((-x0, -top), run.text, fill=255, font=font, anchor="ls")
         self._masks[key] = mask
-        if len(self._masks) > _MASK_CACHE_SIZE:
-            self._masks.popitem(last=False)
+        self._mask_bytes += _size(mask)
+        while self._mask_bytes > MASK_CACHE_BYTES:
+            self._mask_bytes -= _size(self._masks.popitem(last=False)[1])
         return mask
 
     def draw(self, frame: FrameLayout) -> Image.Image:

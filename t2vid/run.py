@@ -22,7 +22,7 @@ from t2vid.budget import Budget
 from t2vid.config import RUNTIME_KEYS, SynthConfig, UsageError
 from t2vid.engines import get_engine
 from t2vid.fonts import font_package_for
-from t2vid.pipeline import Counts, ShardResult, ShardTask, input_digest
+from t2vid.pipeline import ChunkResult, Counts, ShardResult, ShardTask, WorkChunk, chunks_of, commit_shard, input_digest
 from t2vid.sources import BUILTIN_SAMPLE, RawRecord, iter_records, resolve_sources
 from t2vid.writer import OutputDir, shard_name
 
@@ -57,8 +57,16 @@ def synth(config: SynthConfig) -> RunSummary:
     try:
         out.write_manifest(manifest)
         progress = _Progress(config.quiet)
+        planned: dict[int, ShardTask] = {}
         tasks = _plan(config, out, summary, iter_records(sources, config.split, config.subset, config.limit))
-        for result in get_engine(config.engine)(config, names, tasks):
+        chunks = _chunks(tasks, planned)
+        pending: list[ChunkResult] = []
+        for chunk_result in get_engine(config.engine)(config, names, chunks):
+            pending.append(chunk_result)
+            if not chunk_result.last:
+                continue
+            result = commit_shard(out, planned.pop(chunk_result.shard), pending)
+            pending = []
             summary.add(result)
             summary.shards.append(f"shards/{shard_name(result.number)}.jsonl")
             progress.update(result, summary, time.perf_counter() - started)
@@ -142,6 +150,13 @@ def _plan(config: SynthConfig, out: OutputDir, summary: RunSummary, records: Ite
         else:
             yield task
         number += 1
+
+
+def _chunks(tasks: Iterator[ShardTask], planned: dict[int, ShardTask]) -> Iterator[WorkChunk]:
+    """Engine work items; `planned` keeps each shard's task until its last chunk is back."""
+    for task in tasks:
+        planned[task.number] = task
+        yield from chunks_of(task)
 
 
 def _manifest(config: SynthConfig, summary: RunSummary, status: str) -> dict:

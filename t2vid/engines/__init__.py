@@ -1,10 +1,10 @@
-"""Engines run shard tasks and yield their results in shard order; they know nothing of frames."""
+"""Engines run work chunks and yield their results in order; they know nothing of frames."""
 
 from __future__ import annotations
 
 
 def get_engine(name: str):
-    """`local` (process pool) or `ray`; both take (config, dataset names, tasks) and yield ShardResults."""
+    """`local` (process pool) or `ray`; both take (config, dataset names, chunks) and yield ChunkResults."""
     if name == "ray":
         from t2vid.engines.ray import run_ray
 

@@ -1,4 +1,4 @@
-"""Local engine: a pool of processes with a bounded window of shards in flight.
+"""Local engine: a pool of processes with a bounded window of chunks in flight.
 
 `Pool.imap` would read the whole input ahead of the workers; a window of
 2 x workers keeps memory flat however large the input is.
@@ -13,7 +13,7 @@ from functools import partial
 from typing import Iterable, Iterator
 
 from t2vid.config import SynthConfig
-from t2vid.pipeline import ShardResult, ShardTask, process_shard
+from t2vid.pipeline import ChunkResult, WorkChunk, process_chunk
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
@@ -22,15 +22,15 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start))
 
 
-def run_local(config: SynthConfig, dataset_names: tuple[str, ...], tasks: Iterable[ShardTask]) -> Iterator[ShardResult]:
-    work = partial(process_shard, config, dataset_names)
+def run_local(config: SynthConfig, dataset_names: tuple[str, ...], chunks: Iterable[WorkChunk]) -> Iterator[ChunkResult]:
+    work = partial(process_chunk, config, dataset_names)
     if config.workers == 1:
-        yield from map(work, tasks)
+        yield from map(work, chunks)
         return
     with process_pool(config.workers) as pool:
         window: deque = deque()
-        for task in tasks:
-            window.append(pool.submit(work, task))
+        for chunk in chunks:
+            window.append(pool.submit(work, chunk))
             if len(window) >= 2 * config.workers:
                 yield window.popleft().result()
         while window:
