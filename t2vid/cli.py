@@ -22,6 +22,7 @@ STYLE_OPTIONS = {
     "font_size": click.option("--font-size", type=int, default=20, show_default=True, help="Font size in pixels."),
     "margin": click.option("--margin", type=int, default=10, show_default=True, help="Blank band on every side, in pixels."),
     "line_spacing": click.option("--line-spacing", type=float, default=1.15, show_default=True, help="Line pitch as a multiple of the font size."),
+    "cjk_line_spacing": click.option("--cjk-line-spacing", type=float, default=1.3, show_default=True, help="Line pitch of lines holding CJK text (never below --line-spacing)."),
     "align": click.option("--align", type=click.Choice(ALIGNS), default="left", show_default=True),
     "valign": click.option("--valign", type=click.Choice(VALIGNS), default="top", show_default=True),
     "fg": click.option("--fg", default="#000000", show_default=True, help="Text colour."),

@@ -31,6 +31,7 @@ class Unit:
     text: str
     space_before: bool
     sentence_end: bool = False
+    cjk: bool = False  # lines holding CJK get the taller CJK line pitch
 
 
 _SIMPLE_WORD = re.compile(r"[\x21-\x7e\u00a1-\u02ff\u0370-\u03ff\u0400-\u04ff]+")
@@ -48,13 +49,11 @@ def split_units(text: str) -> list[Unit]:
     if not "".join(words).isprintable():  # rare: control, format or surrogate characters to drop
         words = "".join(c for c in text if c.isspace() or not is_invisible(c)).split()
     for word in words:
-        if _SIMPLE_WORD.fullmatch(word):  # Latin, Greek, Cyrillic: the word is the unit
-            pieces = [word]
-        else:
-            pieces = _split_word(word)
+        simple = _SIMPLE_WORD.fullmatch(word) is not None  # Latin, Greek, Cyrillic: the word is the unit
+        pieces = [word] if simple else _split_word(word)
         for n, piece in enumerate(pieces):
             end = piece.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END
-            units.append(Unit(piece, space_before=n == 0, sentence_end=end))
+            units.append(Unit(piece, space_before=n == 0, sentence_end=end, cjk=not simple and any(is_cjk(c) for c in piece)))
     return units
 
 
@@ -138,6 +137,7 @@ class Layouter:
         ascent, descent = font.getmetrics() if hasattr(font, "getmetrics") else (style.font_size, style.font_size // 4)
         self.ascent = ascent
         self.pitch = max(1, round(style.font_size * style.line_spacing))
+        self.cjk_pitch = max(self.pitch, round(style.font_size * style.cjk_line_spacing))
         self.space = round(font.getlength(" "))
         self.line_width = style.width - 2 * style.margin
         self.bottom = style.height - style.margin
@@ -212,7 +212,7 @@ class Layouter:
                 if not self._fits_alone(pm):  # one glyph bigger than the frame: cannot be drawn legibly
                     missing.update(c for c in piece if not c.isspace())
                     continue
-                out.append((Unit(piece, unit.space_before and n == 0, unit.sentence_end), pm))
+                out.append((Unit(piece, unit.space_before and n == 0, unit.sentence_end, unit.cjk), pm))
         return out, missing
 
     def _break(self, text: str) -> list[str]:
@@ -283,7 +283,8 @@ class Layouter:
             top = min(m.ink[1] for _, m in line)
             bottom = max(m.ink[3] for _, m in line)
             if baselines:
-                baseline = max(baselines[-1][0] + self.pitch, baselines[-1][1] - top + 1)
+                pitch = self.cjk_pitch if any(unit.cjk for unit, _ in line) else self.pitch
+                baseline = max(baselines[-1][0] + pitch, baselines[-1][1] - top + 1)
             else:
                 baseline = self.style.margin + max(self.ascent, -top)
             if baseline + bottom > self.bottom:

@@ -170,3 +170,12 @@ def test_four_bit_png_decodes_to_full_range():
     pixels = np.asarray(decoded.convert("L")).astype(int)
     assert pixels.max() == 255 and pixels.min() == 0
     assert np.abs(pixels - np.asarray(image).astype(int)).max() <= 15
+
+
+def test_cjk_lines_get_the_taller_pitch():
+    style = _style()
+    layouter = Layouter(style)
+    for text, pitch in (("汉字的行距更大。" * 40, round(20 * 1.3)), ("Latin lines keep theirs. " * 30, round(20 * 1.15))):
+        frame = segment(text, layouter, "fit").frames[0]
+        baselines = [line.units[0].baseline for line in frame.lines]
+        assert {b - a for a, b in zip(baselines, baselines[1:])} == {pitch}
