@@ -207,19 +207,18 @@ def measure_paper(corpus: Path, words: int, work: Path, font_path: str) -> Measu
     return Measurement("paper recipe (1 core)", frames, seconds, words, size, peak, tree)
 
 
-def synth_argv(corpus: Path, out: Path, workers: int, shard_size: int | None = None) -> list[str]:
+def synth_argv(corpus: Path, out: Path, workers: int) -> list[str]:
     paper = ["--size", f"{PAPER_SIZE}x{PAPER_SIZE}", "--font-size", str(PAPER_FONT_SIZE), "--words-per-frame", str(PAPER_WORDS_PER_FRAME)]
-    shards = ["--shard-size", str(shard_size)] if shard_size else []
-    return [sys.executable, "-m", "t2vid.cli", "synth", str(corpus), "-o", str(out), "--workers", str(workers), "-q", "--overwrite", *paper, *shards]
+    return [sys.executable, "-m", "t2vid.cli", "synth", str(corpus), "-o", str(out), "--workers", str(workers), "-q", "--overwrite", *paper]
 
 
-def measure_synth(corpus: Path, words: int, work: Path, workers: int, shard_size: int | None = None) -> Measurement:
-    """One synth run; `shard_size` None keeps synth's default (1,000 records per shard: parallel only above that)."""
-    out = work / f"synth-{workers}-{shard_size}"
-    seconds, peak, tree = run_child(synth_argv(corpus, out, workers, shard_size))
+def measure_synth(corpus: Path, words: int, work: Path, workers: int) -> Measurement:
+    """One `t2vid synth` run as a child process."""
+    out = work / f"synth-{workers}"
+    seconds, peak, tree = run_child(synth_argv(corpus, out, workers))
     frames = json.loads((out / "manifest.json").read_text())["frames"]
     _, size = files_and_bytes(out / "frames")
-    name = f"t2vid synth --workers {workers}" + (f" --shard-size {shard_size}" if shard_size else "")
+    name = f"t2vid synth --workers {workers}"
     return Measurement(name, frames, seconds, words, size, peak, tree)
 
 
@@ -371,8 +370,7 @@ def main(argv: list[str] | None = None) -> None:
         rows = [measure_paper(corpus, total_words, work, font_path), measure_synth(corpus, total_words, work, 1)]
         cores = os.cpu_count() or 1
         if cores > 1:
-            small_shards = max(1, -(-args.contexts // (4 * cores)))  # 4 shards per worker
-            rows += [measure_synth(corpus, total_words, work, cores), measure_synth(corpus, total_words, work, cores, small_shards)]
+            rows.append(measure_synth(corpus, total_words, work, cores))
         print(format_table(rows))
         print(f"\nt2vid 1 core / paper recipe: {rows[1].words_per_s / rows[0].words_per_s:.2f}x words/s ({rows[1].frames_per_s / rows[0].frames_per_s:.2f}x frames/s)")
         for row in rows[2:]:
