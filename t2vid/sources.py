@@ -23,6 +23,7 @@ from t2vid.config import UsageError
 
 LOCAL_FORMATS = {".json": "json", ".jsonl": "json", ".ndjson": "json", ".parquet": "parquet", ".csv": "csv"}
 BUILTIN_SAMPLE = "t2vid:sample"
+MAX_ELEMENT_CHARS = 256 << 20  # a JSON array element that does not parse within this is broken, not large
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ def _read_json(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
 def _read_json_array(handle, chunk_size: int = 1 << 20) -> Iterator[tuple[Any, str | None, str | None]]:
     """Stream the elements of a top-level JSON array without loading the file."""
     decoder = json.JSONDecoder()
+    index = 0
     buffer = handle.read(chunk_size)
     pos = buffer.index("[") + 1
     eof = False
@@ -202,8 +204,8 @@ def _read_json_array(handle, chunk_size: int = 1 << 20) -> Iterator[tuple[Any, s
         try:
             value, end = decoder.raw_decode(buffer, pos)
         except json.JSONDecodeError as exc:
-            if eof:
-                yield None, f"array element is not valid JSON ({exc.msg}); the rest of the file cannot be read", buffer[pos : pos + 2000]
+            if eof or len(buffer) - pos > MAX_ELEMENT_CHARS:
+                yield None, f"array element {index} is not valid JSON ({exc.msg}); the rest of the file cannot be read", buffer[pos : pos + 2000]
                 return
             more = handle.read(chunk_size)
             eof = not more
@@ -216,4 +218,5 @@ def _read_json_array(handle, chunk_size: int = 1 << 20) -> Iterator[tuple[Any, s
                 continue
             eof = True
         yield value, None, None
+        index += 1
         buffer, pos = buffer[end:], 0
