@@ -58,15 +58,18 @@ class Measurement:
 # --- corpus -------------------------------------------------------------------------------------
 
 
-def machine_texts() -> list[Path]:
-    """License and copyright texts every Debian system has, each file once, in a fixed order."""
-    found = glob.glob("/usr/share/common-licenses/*") + glob.glob("/usr/share/doc/**/copyright", recursive=True)
+def machine_texts(with_copyright_files: bool) -> list[Path]:
+    """License texts every Debian system has (prose), optionally with every package's copyright file
+    (mostly file lists and paths: path-heavy text where many tokens are wider than a line), in a fixed order."""
+    found = glob.glob("/usr/share/common-licenses/*")
+    if with_copyright_files:
+        found += glob.glob("/usr/share/doc/**/copyright", recursive=True)
     unique = {os.path.realpath(p) for p in found if os.path.isfile(p)}
     return [Path(p) for p in sorted(unique)]
 
 
-def corpus_words(corpus: Path | None) -> list[str]:
-    files = [corpus] if corpus else machine_texts()
+def corpus_words(corpus: Path | None, with_copyright_files: bool = False) -> list[str]:
+    files = [corpus] if corpus else machine_texts(with_copyright_files)
     words: list[str] = []
     for path in files:
         words.extend(path.read_text(encoding="utf-8", errors="replace").split())
@@ -345,6 +348,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--contexts", type=int, default=200, help="contexts in the corpus (default 200)")
     parser.add_argument("--words", type=int, default=5500, help="words per context (default 5500)")
     parser.add_argument("--corpus", type=Path, default=None, help="a plain-text file to cut instead of the machine's license texts")
+    parser.add_argument("--copyright-files", action="store_true", help="add /usr/share/doc/**/copyright to the license texts: path-heavy text, ~9%% of tokens wider than a line")
     parser.add_argument("--quick", action="store_true", help="small run: 20 contexts x 2,000 words; memory runs of 1K and 10K records")
     parser.add_argument("--stages", action="store_true", help="also time each stage of t2vid's pipeline in-process (one core)")
     parser.add_argument("--memory", action="store_true", help="also measure peak memory of synth on 5K- and 50K-record inputs (50 words each)")
@@ -360,7 +364,7 @@ def main(argv: list[str] | None = None) -> None:
     from t2vid.fonts import resolve_face
 
     font_path = resolve_face(None).path
-    words = corpus_words(args.corpus)
+    words = corpus_words(args.corpus, args.copyright_files)
     print(machine())
     with tempfile.TemporaryDirectory(prefix="t2vid-bench-") as tmp:
         work = Path(tmp)

@@ -21,7 +21,7 @@ CLOSING = set("，。、．・：；！？」』）》〉】〕｝〗〙〛’�
 OPENING = set("「『（《〈【〔｛〖〘〚‘“([{«‹")
 SENTENCE_END = set(".!?。！？…")
 _RTL_BIDI = {"R", "AL"}
-MEASURE_CACHE_SIZE = 200_000  # distinct units; ~60 MB at most
+MEASURE_CACHE_SIZE = 16_384  # units per cache generation (two are kept, ~10 MB): numbers and hashes would grow one cache forever
 
 
 @dataclass(frozen=True)
@@ -142,16 +142,19 @@ class Layouter:
         self.line_width = style.width - 2 * style.margin
         self.bottom = style.height - style.margin
         self._measured: dict[str, Measured | None] = {}
+        self._older: dict[str, Measured | None] = {}
 
     def measure(self, text: str) -> Measured | None:
         """Runs, advance and ink box of `text`; None when nothing of it can be drawn (cached)."""
         cached = self._measured.get(text, False)
-        if cached is not False:
-            return cached
-        if len(self._measured) >= MEASURE_CACHE_SIZE:  # a corpus of hashes and numbers would grow it forever
-            self._measured.clear()
-        result = self._measured[text] = self._measure(text)
-        return result
+        if cached is False:
+            cached = self._older.get(text, False)
+            if cached is False:
+                cached = self._measure(text)
+            if len(self._measured) >= MEASURE_CACHE_SIZE:  # two generations: frequent words survive, memory stays bounded
+                self._older, self._measured = self._measured, {}
+            self._measured[text] = cached
+        return cached
 
     def _measure(self, text: str) -> Measured | None:
         runs: list[tuple[FontFace, bool, str]] = []

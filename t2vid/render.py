@@ -18,11 +18,11 @@ from t2vid.layout import FrameLayout, Layouter, Run
 from t2vid.png import encode_png
 from t2vid.style import RenderStyle
 
-MASK_CACHE_BYTES = 32 << 20  # pixels plus ~200 bytes of object per mask; bounds a worker's memory
+MASK_CACHE_BYTES = 32 << 20  # pixels plus objects; bounds a worker's memory
 
 
 def _size(mask: Image.Image | None) -> int:
-    return 200 + (mask.width * mask.height if mask is not None else 0)
+    return 1000 + (mask.width * mask.height if mask is not None else 0)  # measured: ~800 bytes of objects per mask
 
 
 class Renderer:
