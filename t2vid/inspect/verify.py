@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -25,10 +24,13 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterator
 
 import click
 
+from t2vid.charset import script_counts
 from t2vid.config import UsageError
+from t2vid.output import read_errors_as_usage_error
 
 INSTALL_HINT = "Debian/Ubuntu: apt-get install tesseract-ocr tesseract-ocr-chi-sim"
 _FOLD = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"', "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "−": "-"})
@@ -122,36 +124,25 @@ def normalise(text: str, missing: str = "") -> str:
 
 def detect_lang(text: str) -> str:
     """Tesseract language(s) for a frame: by script, with +eng when Latin letters are mixed in."""
-    counts = {"kana": 0, "hangul": 0, "han": 0, "latin": 0}
-    for char in text:
-        code = ord(char)
-        if 0x3040 <= code <= 0x30FF:
-            counts["kana"] += 1
-        elif 0xAC00 <= code <= 0xD7AF:
-            counts["hangul"] += 1
-        elif 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3FFFF:
-            counts["han"] += 1
-        elif char.isascii() and char.isalpha():
-            counts["latin"] += 1
-    if counts["kana"]:
-        base = "jpn"
-    elif counts["hangul"]:
-        base = "kor"
-    elif counts["han"]:
-        base = "chi_sim"
-    else:
+    counts = script_counts(text)
+    base = "jpn" if counts["kana"] else "kor" if counts["hangul"] else "chi_sim" if counts["han"] else None
+    if base is None:
         return "eng"
     return f"{base}+eng" if counts["latin"] else base
 
 
 def sample_frames(out: str | Path, count: int, seed: int) -> tuple[list[FrameRef], int]:
-    """A seeded uniform sample of distinct frame files (reservoir: one pass, bounded memory); and how many there are."""
+    """A seeded uniform sample of distinct frame files (one pass, bounded memory); and how many there are."""
+    from t2vid.output import reservoir_sample
+
+    return reservoir_sample(_distinct_frames(out), count, seed)
+
+
+def _distinct_frames(out: str | Path) -> Iterator[FrameRef]:
+    """Every frame file once: samples over the same context share a frame folder."""
     from t2vid.output import read_output
 
-    rng = random.Random(seed)
-    chosen: list[tuple[int, FrameRef]] = []
-    seen_dirs: set[str] = set()  # samples over the same context share a frame folder
-    total = 0
+    seen_dirs: set[str] = set()
     for record in read_output(out):
         images = record.get("images") or []
         folder = images[0].rsplit("/", 1)[0] if images else ""
@@ -160,15 +151,7 @@ def sample_frames(out: str | Path, count: int, seed: int) -> tuple[list[FrameRef
         seen_dirs.add(folder)
         missing = "".join(record.get("missing_glyphs") or [])
         for path, text in zip(images, record.get("texts") or []):
-            ref = FrameRef(path, text, missing)
-            if len(chosen) < count:
-                chosen.append((total, ref))
-            else:
-                slot = rng.randrange(total + 1)
-                if slot < count:
-                    chosen[slot] = (total, ref)
-            total += 1
-    return [ref for _, ref in sorted(chosen, key=lambda item: item[0])], total
+            yield FrameRef(path, text, missing)
 
 
 def find_tesseract(langs: set[str]) -> tuple[str, str]:
@@ -204,12 +187,8 @@ def read_frame(binary: str, root: Path, ref: FrameRef, lang: str) -> FrameCheck:
 
 def verify_ocr(out: str | Path, sample: int = 100, seed: int = 0, lang: str = "auto", workers: int | None = None, progress: bool = False) -> OcrReport:
     """OCR a seeded sample of OUT's frames and score each against its record text."""
-    try:
+    with read_errors_as_usage_error(out):
         refs, available = sample_frames(out, sample, seed)
-    except UsageError:
-        raise
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read the samples of {out}: {exc}") from None
     langs = [detect_lang(ref.text) if lang == "auto" else lang for ref in refs]
     binary, engine = find_tesseract(set(langs) or {"eng"})
     root = Path(out)
