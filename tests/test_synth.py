@@ -178,3 +178,14 @@ def test_style_jitter_is_seeded_and_per_sample(tmp_path, english_jsonl):
     sample = shard_lines(tmp_path / "a")[0]
     with Image.open(tmp_path / "a" / sample["images"][0]) as image:
         assert image.getpixel((0, 0)) == tuple(int(sample["style"]["bg"][i : i + 2], 16) for i in (1, 3, 5))
+
+
+def test_python_api_as_in_the_readme(tmp_path, english_jsonl, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    from t2vid import RenderStyle, build_config, read_output, render_text, synth
+
+    summary = synth(build_config({"sources": (str(english_jsonl),), "output": "out", "workers": 2, "quiet": True}))
+    samples = list(read_output("out"))
+    assert summary.samples == len(samples) == 4
+    frames = render_text("Some text", RenderStyle(font_size=24))
+    assert len(frames) == 1 and frames[0].size == (448, 448)
