@@ -31,6 +31,13 @@ def run_synth(output: Path, *sources, **settings):
     return synth(build_config(values))
 
 
+def synth_records(folder: Path, records: list, **settings) -> Path:
+    """A small synth output (224x224 frames) of `records` in `folder`/out."""
+    output = folder / "out"
+    run_synth(output, write_jsonl(folder / "in.jsonl", records), **{"size": "224x224", **settings})
+    return output
+
+
 def shard_lines(output: Path) -> list[dict]:
     manifest = json.loads((output / "manifest.json").read_text())
     return [json.loads(line) for shard in manifest["shards"] for line in (output / shard).read_text().splitlines()]

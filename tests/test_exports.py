@@ -19,7 +19,7 @@ import pytest
 from t2vid.cli import main
 from t2vid.exports import ExportError, ExportOptions, KeyMaker, export, load_format
 
-from conftest import license_text, run_synth, shard_lines, tree_bytes, write_jsonl
+from conftest import license_text, run_synth, shard_lines, synth_records, tree_bytes, write_jsonl
 
 EXTRA_TURNS = [{"instruction": "And who may redistribute it?", "answer": "Anyone who meets the conditions."}]
 
@@ -34,8 +34,7 @@ def out(tmp_path_factory):
         {"context": license_text("BSD"), "question": "How many conditions?", "answer": "Three."},
         {"context": "活字印刷术是中国古代的重要发明。" * 8, "question": "谁发明了活字？", "answer": "毕昇。"},
     ]
-    output = folder / "out"
-    run_synth(output, write_jsonl(folder / "in.jsonl", records), size="224x224", words_per_frame=40)
+    output = synth_records(folder, records, words_per_frame=40)
     shard = output / "shards" / "shard-00000.jsonl"
     lines = [json.loads(line) for line in shard.read_text(encoding="utf-8").splitlines()]
     lines[0]["turns"] = EXTRA_TURNS  # presets with turns are not needed to test that exports keep them

@@ -11,7 +11,7 @@ from t2vid.cli import main
 from t2vid.exports import ExportOptions, Placer, VideoFile, load_format
 from t2vid.exports.mix import mix
 
-from conftest import license_text, run_synth, write_jsonl
+from conftest import license_text, synth_records, write_jsonl
 
 REAL_ROWS = 10
 
@@ -25,8 +25,7 @@ def synthetic(tmp_path_factory):
         {"context": license_text("MPL-2.0", 150), "question": "What is a Contributor?", "answer": "A person."},
         {"context": license_text("GPL-3", 100), "question": "Is it free?", "answer": "As in freedom."},
     ]
-    output = folder / "out"
-    run_synth(output, write_jsonl(folder / "in.jsonl", records), size="224x224", words_per_frame=60)
+    output = synth_records(folder, records, words_per_frame=60)
     return output
 
 

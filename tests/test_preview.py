@@ -17,7 +17,7 @@ from t2vid.config import UsageError
 from t2vid.inspect.preview import GAP, MISSING_FILL, CaptionWriter, contact_sheet, select_samples
 from t2vid.output import reservoir_sample
 
-from conftest import license_text, run_synth, shard_lines, write_jsonl
+from conftest import license_text, shard_lines, synth_records
 
 HOSTILE = 'Is <script>alert("x")</script> & <b>bold</b> escaped?'
 
@@ -31,8 +31,7 @@ def out(tmp_path_factory):
         {"context": "活字印刷术是中国古代的重要发明。" * 20, "question": "谁发明了活字？", "answer": "毕昇。"},
         {"context": license_text("MPL-2.0", 200), "question": "What is a Contributor?", "answer": "A person."},
     ]
-    output = folder / "out"
-    run_synth(output, write_jsonl(folder / "in.jsonl", records), size="224x224", words_per_frame=40, shard_size=2)
+    output = synth_records(folder, records, words_per_frame=40, shard_size=2)
     return output
 
 

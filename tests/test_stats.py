@@ -12,7 +12,7 @@ from t2vid.budget import Budget
 from t2vid.cli import main
 from t2vid.inspect.stats import PANEL_HEIGHT, PLOT_WIDTH, Distribution, Panel, collect_stats, detect_language, draw_histograms, nice_step
 
-from conftest import license_text, run_synth, shard_lines, write_jsonl
+from conftest import license_text, shard_lines, synth_records
 
 CHINESE = "活字印刷术是中国古代的重要发明。北宋庆历年间，平民毕昇用胶泥制字，每字一印，用火烧硬后成为活字。" * 6
 
@@ -28,8 +28,7 @@ def out(tmp_path_factory):
         {"question": "No context?", "answer": "Rejected."},
         {"context": "", "question": "Empty?", "answer": "Rejected."},
     ]
-    output = folder / "out"
-    run_synth(output, write_jsonl(folder / "in.jsonl", records), size="224x224", words_per_frame=40)
+    output = synth_records(folder, records, words_per_frame=40)
     return output
 
 

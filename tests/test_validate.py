@@ -11,7 +11,7 @@ from PIL import Image
 from t2vid.cli import main
 from t2vid.inspect.validate import record_problems, validate_output
 
-from conftest import license_text, run_synth, write_jsonl
+from conftest import license_text, synth_records
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +24,7 @@ def fresh(tmp_path_factory):
         {"context": license_text("BSD"), "question": "How many conditions?", "answer": "Three."},
         {"context": "", "question": "Empty?", "answer": "Rejected."},
     ]
-    out = folder / "out"
-    run_synth(out, write_jsonl(folder / "in.jsonl", records), size="224x224", words_per_frame=40, shard_size=2)
+    out = synth_records(folder, records, words_per_frame=40, shard_size=2)
     return out
 
 
