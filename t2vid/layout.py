@@ -208,8 +208,7 @@ class Layouter:
             if self._fits_alone(m):
                 out.append((unit, m))
                 continue
-            for n, piece in enumerate(self._break(unit.text)):
-                pm = self.measure(piece)
+            for n, (piece, pm) in enumerate(self._break(unit.text)):
                 if pm is None or not pm.runs:
                     continue
                 if not self._fits_alone(pm):  # one glyph bigger than the frame: cannot be drawn legibly
@@ -218,13 +217,13 @@ class Layouter:
                 out.append((Unit(piece, unit.space_before and n == 0, unit.sentence_end, unit.cjk), pm))
         return out, missing
 
-    def _break(self, text: str) -> list[str]:
-        """Split an over-long token into the longest pieces that each fit a line.
+    def _break(self, text: str) -> list[tuple[str, Measured | None]]:
+        """Split an over-long token into pieces that each fit a line, with their measurements.
 
-        Each piece's end is first estimated from the cached widths of its
-        clusters, then confirmed by measuring the piece itself (kerning and ink
-        overhang can move it by a cluster or two): a few measurements per piece
-        instead of one per prefix, which made hash- and path-heavy text 10x slower.
+        Each piece's end is estimated from the cached widths of its clusters
+        and confirmed by measuring the piece itself, stepping back while
+        kerning or ink overhang makes it too wide: usually one measurement per
+        piece (measuring every prefix made path-heavy text 10x slower).
         """
         clusters: list[str] = []
         for char in text:
@@ -240,17 +239,13 @@ class Layouter:
                 used += widths[end]
                 end += 1
             end = max(end, start + 1)
-            while end > start + 1 and not self._fits(clusters[start:end]):
+            measured = self._measure("".join(clusters[start:end]))
+            while end > start + 1 and (measured is None or not self._fits_alone(measured)):
                 end -= 1
-            while end < len(clusters) and self._fits(clusters[start : end + 1]):
-                end += 1
-            pieces.append("".join(clusters[start:end]))
+                measured = self._measure("".join(clusters[start:end]))
+            pieces.append(("".join(clusters[start:end]), measured))
             start = end
         return pieces
-
-    def _fits(self, clusters: list[str]) -> bool:
-        measured = self._measure("".join(clusters))
-        return measured is not None and self._fits_alone(measured)
 
     def _line_extent(self, items: list[tuple[Unit, Measured]]) -> tuple[list[int], int, int]:
         """Pen positions, left overhang and ink right edge of a candidate line."""
