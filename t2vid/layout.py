@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from t2vid.charset import is_cjk, is_invisible, needs_shaping
-from t2vid.fonts import FontChain, FontFace, load_font, resolve_face
+from t2vid.fonts import FontChain, FontFace, coverage, load_font, resolve_face
 from t2vid.style import RenderStyle
 
 CLOSING = set("，。、．・：；！？」』）》〉】〕｝〗〙〛’”‐゠–〜ー…‥%,.:;!?)]}»›")
@@ -141,6 +141,7 @@ class Layouter:
         self.space = round(font.getlength(" "))
         self.line_width = style.width - 2 * style.margin
         self.bottom = style.height - style.margin
+        self._primary_has_ascii = set(range(0x20, 0x7F)) <= coverage(self.face)
         self._measured: dict[str, Measured | None] = {}
         self._older: dict[str, Measured | None] = {}
 
@@ -159,7 +160,10 @@ class Layouter:
     def _measure(self, text: str) -> Measured | None:
         runs: list[tuple[FontFace, bool, str]] = []
         missing: list[str] = []
-        for char in text:
+        ascii_in_primary = self._primary_has_ascii and text.isascii() and text.isprintable()
+        if ascii_in_primary:  # the common case: one run, no per-character lookups
+            runs.append((self.face, False, text))
+        for char in "" if ascii_in_primary else text:
             face = self.chain.face_for(char)
             if face is None:
                 if char not in missing:
@@ -172,7 +176,7 @@ class Layouter:
             else:
                 runs.append((face, shaped, char))
         placed, pen, box = [], 0, None
-        rtl = any(unicodedata.bidirectional(c) in _RTL_BIDI for c in text)
+        rtl = not ascii_in_primary and any(unicodedata.bidirectional(c) in _RTL_BIDI for c in text)
         for face, shaped, run_text in runs:
             font = load_font(face, self.style.font_size, shaped)
             x0, top, x1, bottom = font.getbbox(run_text, anchor="ls") if not face.builtin else font.getbbox(run_text)
