@@ -76,7 +76,7 @@ def cli():
 @click.option("--no-font-fallback", is_flag=True, help="Do not look for other installed fonts for missing characters.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--limit", type=int, default=None, help="Read at most N input records.")
-@click.option("--shard-size", type=int, default=1000, show_default=True, help="Input records per shard.")
+@click.option("--shard-size", type=int, default=1000, show_default=True, help="Input records per output shard (the unit of resume).")
 @click.option("--profile", default=None, help="Model budget (see `t2vid presets`): reject samples over it.")
 @click.option("--tokenizer", default=None, help="Locally installed HF tokenizer for text tokens (else an estimate).")
 @click.option("--max-frames", type=int, default=None)
