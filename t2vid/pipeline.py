@@ -1,9 +1,10 @@
-"""The shard task: raw records -> adapt -> segment -> render -> write.
+"""The work on records: raw records -> adapt -> segment -> render -> sample lines.
 
 A shard is a fixed range of input positions (`shard_size` records), so its
-content never depends on how many workers run or in which order shards finish.
-`process_shard` is all an engine runs; it is a plain function of picklable
-arguments so local processes and Ray share it unchanged.
+content never depends on how many workers run or in which order work finishes.
+Engines run `process_chunk` on slices of a shard (a plain function of
+picklable arguments, so local processes and Ray share it unchanged); the
+driver commits the shard with `commit_shard` when its last chunk is back.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from t2vid.layout import Layouter
 from t2vid.render import Renderer
 from t2vid.segment import Segmentation, segment
 from t2vid.sources import RawRecord
-from t2vid.style import RenderStyle, StyleJitter
 from t2vid.output import reason_kind
+from t2vid.style import RenderStyle, StyleJitter
 from t2vid.writer import OutputDir, failpoint
 
 FIT_BUDGET_SCALES = (0.9, 0.8, 0.7)  # font-size steps tried by --fit-budget, with the `fit` segmenter

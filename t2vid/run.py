@@ -12,8 +12,8 @@ import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from itertools import islice
+from pathlib import Path
 from typing import Iterator
 
 from t2vid import __version__
@@ -22,7 +22,16 @@ from t2vid.budget import Budget
 from t2vid.config import RUNTIME_KEYS, SynthConfig, UsageError
 from t2vid.engines import get_engine
 from t2vid.fonts import font_package_for
-from t2vid.pipeline import ChunkResult, Counts, ShardResult, ShardTask, WorkChunk, chunks_of, commit_shard, input_digest
+from t2vid.pipeline import (
+    ChunkResult,
+    Counts,
+    ShardResult,
+    ShardTask,
+    WorkChunk,
+    chunks_of,
+    commit_shard,
+    input_digest,
+)
 from t2vid.sources import BUILTIN_SAMPLE, RawRecord, iter_records, resolve_sources
 from t2vid.writer import OutputDir, shard_name
 
