@@ -171,8 +171,13 @@ def presets():
 def _register_commands() -> None:
     """Commands that live beside the work they do (exports, inspection)."""
     from t2vid.exports.cli import export_command, mix_command
-    from t2vid.inspect.cli import diversity_command, preview_command, stats_command, validate_command
-    from t2vid.inspect.verify import verify_command
+    from t2vid.inspect.cli import (
+        diversity_command,
+        preview_command,
+        stats_command,
+        validate_command,
+        verify_command,
+    )
 
     for name, command in (
         ("export", export_command),

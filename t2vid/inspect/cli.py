@@ -8,6 +8,7 @@ broken output is one line (exit 2), never a traceback.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import click
 
 from t2vid.config import UsageError
 from t2vid.inspect.preview import MAX_AUTO_COLUMNS
+from t2vid.inspect.verify import format_report, report_json, verify_ocr
 from t2vid.output import read_errors_as_usage_error
 
 
@@ -37,7 +39,13 @@ def preview_command(out, sample_id, index, random_count, seed, output, columns, 
     """
     from tqdm import tqdm
 
-    from t2vid.inspect.preview import SheetLayout, contact_sheet, select_samples, sheet_paths, write_gallery
+    from t2vid.inspect.preview import (
+        SheetLayout,
+        contact_sheet,
+        select_samples,
+        sheet_paths,
+        write_gallery,
+    )
     from t2vid.output import make_dir
 
     if output is None and html_dir is None:
@@ -142,3 +150,33 @@ def column_names(sources: tuple[str, ...]) -> list[str]:
     """Short column names: the file or directory name, the full path where two would clash."""
     short = [Path(s).name or str(s) for s in sources]
     return [name if short.count(name) == 1 else str(source) for name, source in zip(short, sources)]
+
+
+@click.command("verify")
+@click.argument("output")
+@click.option("--ocr", is_flag=True, help="Read frames back with Tesseract and compare with the record texts (required).")
+@click.option("--sample", type=click.IntRange(min=1), default=100, show_default=True, help="Frames to read (a seeded uniform sample of distinct frame files).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
+@click.option("--max-cer", type=click.FloatRange(min=0), default=0.02, show_default=True, help="Exit 1 when the overall character error rate is above this (0.02 = 2%).")
+@click.option("--lang", default="auto", show_default=True, help="Tesseract language(s) for every frame, e.g. eng, chi_sim, chi_sim+eng; auto: chosen per frame by script.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Tesseract processes at once.  [default: all cores]")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def verify_command(ctx, output, ocr, sample, seed, max_cer, lang, workers, as_json):
+    """Check that OUTPUT's frames read back as their record texts.
+
+    \b
+    Example:
+      t2vid verify out/ --ocr --sample 200 --max-cer 0.02
+    """
+    if not ocr:
+        raise UsageError("verify needs --ocr (it reads frames back with Tesseract): t2vid verify OUT --ocr")
+    report = verify_ocr(output, sample, seed, lang, workers, progress=sys.stderr.isatty() and not as_json)
+    if not report.checks:
+        raise UsageError(f"{output} has no frames to verify")
+    if as_json:
+        click.echo(json.dumps(report_json(report, max_cer), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_report(report, max_cer))
+    if report.scores()["overall"].cer > max_cer:
+        ctx.exit(1)

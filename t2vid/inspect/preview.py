@@ -17,7 +17,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 from t2vid.config import UsageError
-from t2vid.output import frame_path, make_dir, read_manifest, read_output, read_shard, reservoir_sample
+from t2vid.output import (
+    frame_path,
+    make_dir,
+    read_manifest,
+    read_output,
+    read_shard,
+    reservoir_sample,
+)
 
 GAP = 8
 CAPTION_FONT_SIZE = 15

@@ -14,7 +14,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from t2vid.output import frame_path, is_frame_path, is_type, json_lines, read_manifest, reason_kind, record_problems, reject_problems
+from t2vid.output import (
+    frame_path,
+    is_frame_path,
+    is_type,
+    json_lines,
+    read_manifest,
+    reason_kind,
+    record_problems,
+    reject_problems,
+)
 from t2vid.writer import MANIFEST
 
 

@@ -14,7 +14,6 @@ not content). Totals are pooled: sum of distances / sum of lengths.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -25,8 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
-
-import click
 
 from t2vid.charset import script_counts
 from t2vid.config import UsageError
@@ -243,33 +240,3 @@ def report_json(report: OcrReport, max_cer: float) -> dict:
         "languages": {lang: dict(asdict(s), cer=s.cer) for lang, s in scores.items() if lang != "overall"},
         "worst": [dict(asdict(c), cer=c.cer) for c in report.worst()],
     }
-
-
-@click.command()
-@click.argument("output")
-@click.option("--ocr", is_flag=True, help="Read frames back with Tesseract and compare with the record texts (required).")
-@click.option("--sample", type=click.IntRange(min=1), default=100, show_default=True, help="Frames to read (a seeded uniform sample of distinct frame files).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
-@click.option("--max-cer", type=click.FloatRange(min=0), default=0.02, show_default=True, help="Exit 1 when the overall character error rate is above this (0.02 = 2%).")
-@click.option("--lang", default="auto", show_default=True, help="Tesseract language(s) for every frame, e.g. eng, chi_sim, chi_sim+eng; auto: chosen per frame by script.")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Tesseract processes at once.  [default: all cores]")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.pass_context
-def verify_command(ctx, output, ocr, sample, seed, max_cer, lang, workers, as_json):
-    """Check that OUTPUT's frames read back as their record texts.
-
-    \b
-    Example:
-      t2vid verify out/ --ocr --sample 200 --max-cer 0.02
-    """
-    if not ocr:
-        raise UsageError("verify needs --ocr (it reads frames back with Tesseract): t2vid verify OUT --ocr")
-    report = verify_ocr(output, sample, seed, lang, workers, progress=sys.stderr.isatty() and not as_json)
-    if not report.checks:
-        raise UsageError(f"{output} has no frames to verify")
-    if as_json:
-        click.echo(json.dumps(report_json(report, max_cer), ensure_ascii=False, indent=2))
-    else:
-        click.echo(format_report(report, max_cer))
-    if report.scores()["overall"].cer > max_cer:
-        ctx.exit(1)
