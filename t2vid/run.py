@@ -44,6 +44,10 @@ class RunSummary(Counts):
     frames_resumed: int = 0
     seconds: float = 0.0
 
+    def rate(self, seconds: float) -> float:
+        """Frames per second drawn by this run (resumed shards were drawn before)."""
+        return (self.frames - self.frames_resumed) / seconds if seconds else 0.0
+
 
 class SynthError(RuntimeError):
     """A run that had to stop midway (disk full, a worker died); the message is one line."""
@@ -103,21 +107,25 @@ def _claim_output(out: OutputDir, config: SynthConfig) -> None:
     if root.exists() and not root.is_dir():
         raise UsageError(f"output {root} exists and is not a directory")
     existing = out.read_manifest()
-    if config.overwrite and existing is not None:
-        shutil.rmtree(root)
-        existing = None
     if existing is None and root.exists() and any(root.iterdir()):
         raise UsageError(f"output directory {root} is not empty and holds no t2vid manifest; pick another -o (--overwrite only replaces t2vid outputs)")
-    if existing is not None:
+    if existing is not None and not config.overwrite:
         before = _flatten(existing.get("config", {}))
         now = _flatten(config_for_manifest(config))
         differs = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
         if differs:
             raise UsageError(f"{root} holds a run with different settings ({', '.join(differs)}); use --overwrite to start over or pick another -o")
     try:
-        out.prepare()
-        if not out.lock():
+        root.mkdir(parents=True, exist_ok=True)
+        if not out.lock():  # taken before anything is deleted: --overwrite must not pull OUT from under a running job
             raise UsageError(f"another t2vid synth is writing to {root}")
+        if config.overwrite and existing is not None:
+            for child in root.iterdir():
+                if child.is_dir():
+                    shutil.rmtree(child)
+                elif child.name != ".lock":
+                    child.unlink()
+        out.prepare()
         out.clear_temporary()
     except OSError as exc:
         raise UsageError(f"cannot write to output directory {root}: {exc.strerror or exc}") from None
@@ -200,7 +208,7 @@ class _Progress:
             self.bar = tqdm(unit=" samples", file=sys.stderr, dynamic_ncols=True)
 
     def update(self, result: ShardResult, summary: RunSummary, elapsed: float) -> None:
-        rate = (summary.frames - summary.frames_resumed) / elapsed if elapsed else 0.0
+        rate = summary.rate(elapsed)
         if self.bar is not None:
             self.bar.update(result.samples)
             self.bar.set_postfix(frames=summary.frames, fps=f"{rate:.0f}")
@@ -214,7 +222,7 @@ class _Progress:
 
 def format_summary(summary: RunSummary) -> str:
     """The one-screen report printed at the end of `t2vid synth`."""
-    rate = (summary.frames - summary.frames_resumed) / summary.seconds if summary.seconds else 0.0
+    rate = summary.rate(summary.seconds)
     lines = [
         f"t2vid synth -> {summary.output}",
         f"  records read      {summary.read}",

@@ -100,7 +100,11 @@ def test_second_concurrent_run_is_refused(tmp_path, dataset):
     data, _ = dataset
     out = tmp_path / "out"
     assert _synth(data, out).returncode == 0
+    before = tree_bytes(out)
     with open(out / ".lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         result = _synth(data, out)
+        overwrite = subprocess.run([sys.executable, "-m", "t2vid.cli", "synth", str(data), "-o", str(out), *SETTINGS, "--overwrite"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "another t2vid synth is writing to" in result.stderr
+    assert overwrite.returncode == 2 and "another t2vid synth is writing to" in overwrite.stderr
+    assert tree_bytes(out) == before  # --overwrite deleted nothing while the lock was held
