@@ -119,6 +119,7 @@ class ChunkResult(Counts):
     lines: list[str] = field(default_factory=list)
     reject_lines: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    node: str = ""  # the Ray node that ran it (run.nodes in the manifest); never written to a shard
 
 
 def commit_shard(out: OutputDir, task: ShardTask, results: list[ChunkResult]) -> ShardResult:

@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from itertools import islice
 from pathlib import Path
@@ -43,6 +44,7 @@ class RunSummary(Counts):
     shards_resumed: int = 0
     frames_resumed: int = 0
     seconds: float = 0.0
+    nodes: Counter = field(default_factory=Counter)  # chunks each Ray node ran in this run
 
     def rate(self, seconds: float) -> float:
         """Frames per second drawn by this run (resumed shards were drawn before)."""
@@ -76,6 +78,8 @@ def synth(config: SynthConfig) -> RunSummary:
         pending: list[ChunkResult] = []
         for chunk_result in get_engine(config.engine)(config, names, chunks):
             pending.append(chunk_result)
+            if chunk_result.node:
+                summary.nodes[chunk_result.node] += 1
             if not chunk_result.last:
                 continue
             result = commit_shard(out, planned.pop(chunk_result.shard), pending)
@@ -192,7 +196,7 @@ def _manifest(config: SynthConfig, summary: RunSummary, status: str) -> dict:
         "shards": sorted(summary.shards),
         "rejects": [s.replace("shards/", "rejects/") for s in sorted(summary.shards)],
         "config": config_for_manifest(config),
-        "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "output": config.output, "shards_resumed": summary.shards_resumed},
+        "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "output": config.output, "shards_resumed": summary.shards_resumed, "nodes": dict(sorted(summary.nodes.items()))},
     }
 
 
