@@ -31,6 +31,7 @@ from t2vid.pipeline import (
     ShardTask,
     WorkChunk,
     chunks_of,
+    commit_frame_sets,
     commit_shard,
     input_digest,
 )
@@ -78,6 +79,7 @@ def synth(config: SynthConfig) -> RunSummary:
         chunks = _chunks(tasks, planned)
         pending: list[ChunkResult] = []
         for chunk_result in get_engine(config.engine)(config, names, chunks):
+            commit_frame_sets(out, chunk_result)
             pending.append(chunk_result)
             if chunk_result.node:
                 summary.nodes[chunk_result.node] += 1
@@ -206,7 +208,7 @@ def _manifest(config: SynthConfig, summary: RunSummary, status: str) -> dict:
         "shards": sorted(summary.shards),
         "rejects": [s.replace("shards/", "rejects/") for s in sorted(summary.shards)],
         "config": config_for_manifest(config),
-        "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "output": config.output, "shards_resumed": summary.shards_resumed, "nodes": dict(sorted(summary.nodes.items())), "stage_seconds": {name: round(seconds, 3) for name, seconds in summary.stage_seconds.items()}},
+        "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "ray_storage": config.ray_storage if config.engine == "ray" else None, "output": config.output, "shards_resumed": summary.shards_resumed, "nodes": dict(sorted(summary.nodes.items())), "stage_seconds": {name: round(seconds, 3) for name, seconds in summary.stage_seconds.items()}},
     }
 
 

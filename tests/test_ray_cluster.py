@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 SETTINGS = {"shard_size": 2, "size": "224x224"}
 FLAGS = ["--shard-size", "2", "--size", "224x224", "-q"]
-SHARDS = 20
+SHARDS = 14
 LICENSES = ("Apache-2.0", "GPL-3", "MPL-2.0", "LGPL-2.1", "Artistic", "GPL-2", "BSD", "LGPL-3")
 
 
@@ -73,10 +74,16 @@ def dataset(tmp_path_factory):
     return data, root / "local"
 
 
-def _start_driver(data: Path, out: Path, address: str) -> subprocess.Popen:
+def _synth_command(data: Path, out: Path, address: str, storage: str) -> list[str]:
     """`t2vid synth --engine ray` as a user runs it, in its own process (the driver)."""
-    command = [sys.executable, "-m", "t2vid.cli", "synth", str(data), "-o", str(out), "--engine", "ray", "--ray-address", address, *FLAGS]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return [sys.executable, "-m", "t2vid.cli", "synth", str(data), "-o", str(out), "--engine", "ray", "--ray-address", address, "--ray-storage", storage, *FLAGS]
+
+
+def _start_driver(data: Path, out: Path, address: str, storage: str, failpoint: str | None = None) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "T2VID_FAILPOINT"}
+    if failpoint:
+        env["T2VID_FAILPOINT"] = failpoint  # the driver's only: Ray's workers do not inherit the driver's environment
+    return subprocess.Popen(_synth_command(data, out, address, storage), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _wait_for_shards(out: Path, driver: subprocess.Popen, count: int) -> int:
@@ -91,9 +98,10 @@ def _wait_for_shards(out: Path, driver: subprocess.Popen, count: int) -> int:
     raise AssertionError(f"fewer than {count} shards after 120 s")
 
 
-def test_cluster_output_identical_to_local_and_spread_over_nodes(tmp_path, workers, dataset):
+@pytest.mark.parametrize("storage", ["driver", "shared"])
+def test_cluster_output_identical_to_local_and_spread_over_nodes(tmp_path, workers, dataset, storage):
     data, local = dataset
-    summary = run_synth(tmp_path / "out", data, engine="ray", ray_address=workers.address, **SETTINGS)
+    summary = run_synth(tmp_path / "out", data, engine="ray", ray_address=workers.address, ray_storage=storage, **SETTINGS)
     assert tree_bytes(tmp_path / "out") == tree_bytes(local)
     worker_ids = {node.node_id for node in workers.worker_nodes}
     assert set(summary.nodes) == worker_ids  # both worker nodes ran chunks; the head has no CPUs
@@ -103,9 +111,10 @@ def test_cluster_output_identical_to_local_and_spread_over_nodes(tmp_path, worke
 
 
 def test_worker_node_lost_midway_still_gives_identical_output(tmp_path, workers, dataset):
+    """Chunk results, frames included (--ray-storage driver), are lost with the node's object store; Ray runs them again."""
     data, local = dataset
     out = tmp_path / "out"
-    driver = _start_driver(data, out, workers.address)
+    driver = _start_driver(data, out, workers.address, "driver")
     done = _wait_for_shards(out, driver, 2)
     workers.remove_node(next(iter(workers.worker_nodes)), allow_graceful=False)
     stderr = driver.communicate(timeout=300)[1]
@@ -117,15 +126,44 @@ def test_worker_node_lost_midway_still_gives_identical_output(tmp_path, workers,
     assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
 
 
-def test_driver_killed_midway_resumes_to_identical_output(tmp_path, workers, dataset):
+@pytest.mark.parametrize("storage", [
+    "shared",  # workers write frames: the driver is killed from outside between shards
+    "driver",  # the driver writes frames: it is killed halfway through the first sample of the fourth shard
+])
+def test_driver_killed_midway_resumes_to_identical_output(tmp_path, workers, dataset, storage):
     data, local = dataset
     out = tmp_path / "out"
-    driver = _start_driver(data, out, workers.address)
-    done = _wait_for_shards(out, driver, 2)
-    driver.send_signal(signal.SIGKILL)
-    driver.communicate(timeout=60)
-    assert done < SHARDS and driver.returncode == -signal.SIGKILL
+    if storage == "driver":
+        first_three = sum(len(json.loads(line)["images"]) for n in range(3) for line in (local / "shards" / f"shard-{n:05d}.jsonl").read_text().splitlines())
+        driver = _start_driver(data, out, workers.address, storage, failpoint=f"frame:{first_three + 2}")
+    else:
+        driver = _start_driver(data, out, workers.address, storage)
+        _wait_for_shards(out, driver, 2)
+        driver.send_signal(signal.SIGKILL)
+    driver.communicate(timeout=120)
+    assert driver.returncode == -signal.SIGKILL
+    done = len(list((out / "shards").glob("*.done.json")))
+    assert 0 < done < SHARDS
     assert json.loads((out / "manifest.json").read_text())["status"] == "running"
-    summary = run_synth(out, data, engine="ray", ray_address=workers.address, **SETTINGS)
-    assert summary.shards_resumed >= done
+    summary = run_synth(out, data, engine="ray", ray_address=workers.address, ray_storage=storage, **SETTINGS)
+    assert summary.shards_resumed == done
     assert tree_bytes(out) == tree_bytes(local)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="a driver-only mount needs root and unshare")
+@pytest.mark.parametrize("storage", ["driver", "shared"])
+def test_out_mounted_on_the_driver_only(tmp_path, workers, dataset, storage):
+    """OUT on a tmpfs that only the driver's mount namespace has, as on a cluster without a shared filesystem."""
+    data, local = dataset
+    private, copy = tmp_path / "private", tmp_path / "copy"
+    private.mkdir()
+    synth = " ".join(shlex.quote(part) for part in _synth_command(data, private / "out", workers.address, storage))
+    script = f"mount -t tmpfs tmpfs {shlex.quote(str(private))} && {synth} && cp -a {shlex.quote(str(private / 'out'))} {shlex.quote(str(copy))}"
+    result = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script], capture_output=True, text=True, timeout=300)
+    assert not any(private.iterdir())  # the workers' view: nothing was written outside the driver's mount
+    if storage == "driver":
+        assert result.returncode == 0, result.stderr
+        assert tree_bytes(copy) == tree_bytes(local)
+    else:
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.count("\n") == 1 and "does not see OUT" in result.stderr and "--ray-storage driver" in result.stderr
