@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from t2vid.charset import CJK_CLASS
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 
 PAIRWISE_SAMPLE = 2000
 TEMPLATE_COSINE = 0.8
