@@ -24,7 +24,7 @@ def test_storage_mode_may_change_on_resume(tmp_path, english_jsonl):
 
 
 def test_bad_storage_mode_is_one_line(tmp_path):
-    from t2vid.config import UsageError
+    from t2vid.errors import UsageError
 
     with pytest.raises(UsageError, match=r"^--ray-storage must be driver or shared, not 'nfs'$"):
         run_synth(tmp_path / "out", ray_storage="nfs")
