@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 
-from t2vid.charset import is_invisible
+from t2vid.charset import count_words, is_invisible
 from t2vid.config import SynthConfig, UsageError, configs_dir, read_named_config
 from t2vid.sources import RawRecord, SourceRef
+from t2vid.style import WHITESPACE_MODES
 
 
 class Rejected(Exception):
@@ -32,6 +33,7 @@ class Sample:
     source: SourceRef
     turns: tuple[dict, ...] = ()  # further {"instruction", "answer"} turns over the same context
     meta: dict = field(default_factory=dict)  # e.g. {"template": "paper"}
+    whitespace: str | None = None  # the preset's whitespace mode for this record's dataset (code keeps its indentation)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Preset:
     instruction_template: str | None = None
     min_context_words: int = 0
     options: dict = field(default_factory=dict)
+    whitespace_by_dataset: dict = field(default_factory=dict)  # dataset or subset name -> whitespace mode
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,9 @@ def load_preset(name_or_path: str) -> Preset:
         preset = Preset(**data)
     except TypeError as exc:
         raise UsageError(f"preset {path}: {exc}") from None
+    bad = {k: v for k, v in dict(preset.whitespace_by_dataset or {}).items() if v not in WHITESPACE_MODES}
+    if not isinstance(preset.whitespace_by_dataset, dict) or bad:
+        raise UsageError(f"preset {path.stem}: `whitespace_by_dataset` maps dataset names to one of {', '.join(WHITESPACE_MODES)} (got {bad or preset.whitespace_by_dataset!r})")
     missing = [key for key in PARSER_FIELDS[preset.parser] if not isinstance(preset.fields, dict) or key not in preset.fields]
     if missing:
         raise UsageError(f"preset {path.stem}: `fields` must name {', '.join(missing)} for parser {preset.parser}")
@@ -129,7 +135,9 @@ class Adapter:
             instruction_template=config.instruction_template if config.instruction_template is not None else preset.instruction_template,
             min_context_words=config.min_context_words if config.min_context_words is not None else preset.min_context_words,
             options=options,
+            whitespace_by_dataset=preset.whitespace_by_dataset,
         )
+        self._subset = config.subset
         template = self.preset.instruction_template
         if template is not None and "{question}" not in template:
             raise UsageError("--instruction-template must contain {question}")
@@ -146,14 +154,16 @@ class Adapter:
             parsed = self._parse(record, self.preset)
         except Rejected as exc:
             return Reject(raw.position, raw.source, str(exc), record)
-        words = len(parsed.context.split())
+        words = count_words(parsed.context)
         if words < self.preset.min_context_words:
             return Reject(raw.position, raw.source, f"no long context ({words} words, fewer than {self.preset.min_context_words})", record)
         instruction = parsed.question.strip()
         if self.preset.instruction_template:
             instruction = self.preset.instruction_template.replace("{question}", instruction)
         turns = tuple({"instruction": t["instruction"], "answer": t["answer"]} for t in parsed.turns)
-        return Sample(self._ids(raw.source), parsed.context, instruction, parsed.answer.strip(), raw.source, turns, dict(parsed.meta))
+        dataset = str(parsed.meta.get("dataset") or self._subset or "").removesuffix("_e")
+        whitespace = self.preset.whitespace_by_dataset.get(dataset)
+        return Sample(self._ids(raw.source), parsed.context, instruction, parsed.answer.strip(), raw.source, turns, dict(parsed.meta), whitespace)
 
 
 class IdMaker:

@@ -70,3 +70,31 @@ def script_of(letter: str) -> str:
 def script_counts(text: str) -> Counter:
     """Letters of `text` by script (see `script_of`); digits, punctuation and spaces are not counted."""
     return Counter(script_of(char) for char in text if char.isalpha())
+
+
+def count_words(text: str) -> int:
+    """Words as a reader counts them in any script: the one count behind every word limit and statistic.
+
+    A word is a whitespace-delimited token, except that each CJK letter is a
+    word of its own (Chinese and Japanese put no spaces between words), and
+    punctuation or marks attached to a word are part of it. This is exactly
+    the number of units the layout breaks a text into.
+    """
+    words = 0
+    for token in text.split():
+        if token.isascii():
+            words += 1
+            continue
+        if not any(is_cjk(char) for char in token):
+            words += any(not is_invisible(char) for char in token)
+            continue
+        inner, run = 0, False  # CJK letters, plus runs of other characters holding a letter, digit or symbol
+        for char in token:
+            if is_cjk(char):
+                inner += unicodedata.category(char)[0] in "LN"
+                run = False
+            elif unicodedata.category(char)[0] in "LNS":
+                inner += not run
+                run = True
+        words += inner or 1
+    return words

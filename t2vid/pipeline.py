@@ -19,12 +19,13 @@ from typing import Iterator
 from t2vid.adapt import Adapter, Reject, Sample
 from t2vid.budget import Budget
 from t2vid.config import SynthConfig
+from t2vid.fonts import resolve_face
 from t2vid.layout import Layouter
 from t2vid.render import Renderer
 from t2vid.segment import Segmentation, segment
 from t2vid.sources import RawRecord
 from t2vid.output import reason_kind
-from t2vid.style import RenderStyle, StyleJitter
+from t2vid.style import RenderStyle, StyleJitter, default_family
 from t2vid.writer import OutputDir, failpoint
 
 FIT_BUDGET_SCALES = (0.9, 0.8, 0.7)  # font-size steps tried by --fit-budget, with the `fit` segmenter
@@ -145,6 +146,7 @@ class ShardWorker:
         self.jitter = StyleJitter(config.jitter_fonts, config.jitter_font_sizes) if config.style_jitter else None
         self._engines: dict[RenderStyle, tuple[Layouter, Renderer]] = {}
         self._segmented: OrderedDict[tuple, Segmentation] = OrderedDict()
+        self._default_font = resolve_face(default_family(config.style.whitespace))
 
     def engines(self, style: RenderStyle) -> tuple[Layouter, Renderer]:
         pair = self._engines.get(style)
@@ -164,6 +166,13 @@ class ShardWorker:
             if len(self._segmented) > 32:
                 self._segmented.popitem(last=False)
         return cached
+
+    def _with_whitespace(self, style: RenderStyle, whitespace: str) -> RenderStyle:
+        """The preset's mode for this record; the mode's default font unless the run names its own."""
+        if style.font == self._default_font.path and style.font_index == self._default_font.index:
+            face = resolve_face(default_family(whitespace))
+            style = replace(style, font=face.path, font_index=face.index)
+        return replace(style, whitespace=whitespace)
 
     def process(self, chunk: WorkChunk) -> ChunkResult:
         started = time.perf_counter()
@@ -185,6 +194,8 @@ class ShardWorker:
         """The output record, or the reason the sample is over its budget."""
         config = self.config
         style = self.jitter.pick(config.style, config.seed, sample.id) if self.jitter else config.style
+        if sample.whitespace and config.whitespace is None and sample.whitespace != style.whitespace:
+            style = self._with_whitespace(style, sample.whitespace)
         texts = [sample.instruction, sample.answer] + [t[k] for t in sample.turns for k in ("instruction", "answer")]
         segmenter = config.segmenter
         seg = self.segment(sample.context, style, segmenter)
@@ -240,7 +251,7 @@ class ShardWorker:
         if sample.meta:
             record["meta"] = sample.meta
         if style != config.style:
-            record["style"] = {"font": style.font, "font_size": style.font_size, "fg": style.fg, "bg": style.bg}
+            record["style"] = {"font": style.font, "font_size": style.font_size, "fg": style.fg, "bg": style.bg, "whitespace": style.whitespace}
         return record
 
 
