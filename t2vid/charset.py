@@ -72,29 +72,53 @@ def script_counts(text: str) -> Counter:
     return Counter(script_of(char) for char in text if char.isalpha())
 
 
+# Line-breaking punctuation (kinsoku): closing marks stick to the character
+# before them and opening marks to the one after, so no line starts with `，`
+# or ends with `「`.
+CLOSING = frozenset("，。、．・：；！？」』）》〉】〕｝〗〙〛’”‐゠–〜ー…‥%,.:;!?)]}»›")
+OPENING = frozenset("「『（《〈【〔｛〖〘〚‘“([{«‹")
+
+
+# Invisible characters that still shape what is drawn: zero-width (non-)joiners
+# (emoji sequences, Persian) and tag characters (subdivision flags).
+KEPT_INVISIBLE = frozenset("\u200c\u200d") | frozenset(map(chr, range(0xE0020, 0xE0080)))
+
+
+def drawable(word: str) -> str:
+    """`word` without the invisible characters that are never drawn ("" when nothing is left to draw)."""
+    if word.isprintable():
+        return word
+    kept = "".join(char for char in word if not is_invisible(char) or char in KEPT_INVISIBLE)
+    return "" if all(char in KEPT_INVISIBLE for char in kept) else kept
+
+
+def split_cjk(word: str) -> list[str]:
+    """A whitespace-free word -> its units: each CJK character apart, with its kinsoku punctuation and marks."""
+    pieces: list[str] = []
+    glue_next = False
+    for char in word:
+        if pieces and (char in CLOSING or glue_next or char in KEPT_INVISIBLE or unicodedata.category(char).startswith("M")):
+            pieces[-1] += char
+        elif is_cjk(char) or char in OPENING or not pieces or is_cjk(pieces[-1][-1]):
+            pieces.append(char)
+        else:
+            pieces[-1] += char
+        glue_next = char in OPENING
+    return pieces
+
+
 def count_words(text: str) -> int:
     """Words as a reader counts them in any script: the one count behind every word limit and statistic.
 
-    A word is a whitespace-delimited token, except that each CJK letter is a
-    word of its own (Chinese and Japanese put no spaces between words), and
-    punctuation or marks attached to a word are part of it. This is exactly
-    the number of units the layout breaks a text into.
+    A word is a whitespace-delimited token, except that each CJK character is
+    a word of its own (Chinese and Japanese put no spaces between words), with
+    its punctuation attached: exactly the units the layout breaks text into.
     """
     words = 0
     for token in text.split():
-        if token.isascii():
-            words += 1
-            continue
-        if not any(is_cjk(char) for char in token):
-            words += any(not is_invisible(char) for char in token)
-            continue
-        inner, run = 0, False  # CJK letters, plus runs of other characters holding a letter, digit or symbol
-        for char in token:
-            if is_cjk(char):
-                inner += unicodedata.category(char)[0] in "LN"
-                run = False
-            elif unicodedata.category(char)[0] in "LNS":
-                inner += not run
-                run = True
-        words += inner or 1
+        token = drawable(token)
+        if token.isascii() or not any(is_cjk(char) for char in token):
+            words += bool(token)
+        else:
+            words += len(split_cjk(token))
     return words

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ PREFERRED_FALLBACKS = (
     "Noto Sans Hebrew",
     "Noto Sans Devanagari",
     "Noto Sans Thai",
+    "Noto Color Emoji",
     "Symbola",
 )
 
@@ -122,12 +124,48 @@ def coverage(face: FontFace) -> frozenset[int]:
 
 
 @functools.lru_cache(maxsize=None)
+def bitmap_strike(face: FontFace) -> int | None:
+    """The pixel size of a bitmap-only font's largest strike (colour emoji), None for a scalable font.
+
+    FreeType opens such a font only at a size it has bitmaps for ("invalid
+    pixel size" otherwise), so it is opened there and its glyphs are scaled.
+    """
+    if face.builtin:
+        return None
+    from fontTools.ttLib import TTFont
+
+    try:
+        font = TTFont(face.path, fontNumber=face.index, lazy=True)
+        outlines = any(tag in font for tag in ("glyf", "CFF ", "CFF2"))
+        table = next((font[tag] for tag in ("CBLC", "EBLC") if tag in font), None)
+        sizes = [strike.bitmapSizeTable.ppemY for strike in table.strikes] if table is not None and not outlines else []
+        font.close()
+    except Exception:  # noqa: BLE001 - an unreadable font is reported when it is opened
+        return None
+    return max(sizes) if sizes else None
+
+
+@functools.lru_cache(maxsize=None)
 def load_font(face: FontFace, size: int, complex_layout: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """A Pillow font; basic layout unless the text needs shaping (it is 2x faster)."""
+    """A Pillow font; basic layout unless the text needs shaping (it is 2x faster).
+
+    A bitmap-only font comes at its strike size whatever `size` asks for (see `bitmap_strike`).
+    """
     if face.builtin:
         return ImageFont.load_default(size)
     engine = ImageFont.Layout.RAQM if complex_layout and features.check("raqm") else ImageFont.Layout.BASIC
-    return ImageFont.truetype(face.path, size, index=face.index, layout_engine=engine)
+    return ImageFont.truetype(face.path, bitmap_strike(face) or size, index=face.index, layout_engine=engine)
+
+
+@functools.lru_cache(maxsize=None)
+def usable(face: FontFace) -> bool:
+    """Whether Pillow can open the face; a fallback font that cannot be opened is skipped with a warning, never a failed run."""
+    try:
+        load_font(face, 20)
+    except OSError as exc:
+        warnings.warn(f"font {face.path} cannot be used ({exc}); skipped", stacklevel=2)
+        return False
+    return True
 
 
 class FontChain:
@@ -148,14 +186,24 @@ class FontChain:
         if code in coverage(self.primary):
             found = self.primary
         elif self.fallback:
-            found = next((f for f in faces_covering(code) if code in coverage(f)), None)
+            found = next((f for f in faces_covering(code) if code in coverage(f) and usable(f)), None)
         self._choice[char] = found
         return found
 
+    def emoji_face_for(self, char: str) -> FontFace | None:
+        """A colour (bitmap) emoji face for `char` if one is installed, else `face_for`: 😀 in colour even when the main font has a black one."""
+        key = "\ufe0f" + char
+        face = self._choice.get(key, False)
+        if face is False:
+            code = ord(char)
+            colour = (f for f in (faces_covering(code) if self.fallback else ()) if bitmap_strike(f) and code in coverage(f) and usable(f))
+            face = self._choice[key] = next(colour, None) or self.face_for(char)
+        return face
+
 
 _PACKAGE_HINTS = (
-    ((0x1F000, 0x1FAFF), "fonts-symbola"),
-    ((0x2600, 0x27BF), "fonts-symbola"),
+    ((0x1F000, 0x1FAFF), "fonts-noto-color-emoji"),
+    ((0x2600, 0x27BF), "fonts-noto-color-emoji"),
 )
 
 
