@@ -12,18 +12,16 @@ runs of Arabic or Hebrew text land where a reader expects them.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from t2vid.bidi import may_be_bidi, paragraph_levels, visual_order
-from t2vid.charset import CLOSING, KEPT_INVISIBLE, OPENING, is_cjk, is_invisible, split_cjk
+from t2vid.charset import CLOSING, KEPT_INVISIBLE, SIMPLE_WORD, is_cjk, is_invisible, split_cjk
 from t2vid.measure import Measured, MeasuredUnit, Measurer, Unit
 from t2vid.style import RenderStyle
 
 SENTENCE_END = set(".!?。！？…")
 
 
-_SIMPLE_WORD = re.compile(r"[\x21-\x7e\u00a1-\u02ff\u0370-\u03ff\u0400-\u04ff]+")
 _CLOSING_NOT_END = "".join(CLOSING - SENTENCE_END)
 _TOKEN = re.compile(r"\S+")
 TAB_SIZE = 4  # preserve mode: frames are narrow, and 4 is what most code is indented with
@@ -66,7 +64,7 @@ def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
                 word = "".join(word[k] for k in kept)
             line_break = min(newlines, 2) if whitespace == "lines" else newlines
             newlines = 0
-            simple = _SIMPLE_WORD.fullmatch(word) is not None  # Latin, Greek, Cyrillic: the word is the unit
+            simple = SIMPLE_WORD.fullmatch(word) is not None  # Latin, Greek, Cyrillic: the word is the unit
             pieces = [word] if simple else split_cjk(word)
             if bidi:
                 pieces = _split_levels(pieces, word_levels)

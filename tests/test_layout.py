@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 
-from t2vid.charset import count_words, is_invisible
+from t2vid.charset import CLOSING, OPENING, count_words, is_invisible
 from t2vid.fonts import resolve_face
-from t2vid.layout import CLOSING, OPENING, Layouter, split_units
+from t2vid.layout import Layouter, split_units
 from t2vid.render import Renderer, encode_image
 from t2vid.segment import segment
 from t2vid.style import RenderStyle

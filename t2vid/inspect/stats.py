@@ -102,7 +102,7 @@ def detect_language(text: str) -> str:
         return "ja" if counts["kana"] >= 0.1 * cjk else "zh"
     if counts["latin"] / letters >= 0.5:
         words = re.findall(r"[a-z]+", sample.lower())
-        english = sum(1 for word in words if word in ENGLISH_WORDS)
+        english = sum(map(ENGLISH_WORDS.__contains__, words))
         return "en" if words and english / len(words) >= ENGLISH_SHARE else "latin"
     return "other"
 
@@ -135,7 +135,7 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
         files.update(record["images"])
         for text in texts:
             words.append(count_words(text))
-            chars.append(sum(1 for c in text if not c.isspace()))
+            chars.append(len("".join(text.split())))
         languages[detect_language("\n".join(texts))] += 1
         glyphs = set(record["missing_glyphs"])
         missing.update(glyphs)
