@@ -36,47 +36,51 @@ def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
     is a paragraph separator in UAX #9); in collapse mode the whole text is.
     """
     units: list[Unit] = []
-    paragraphs = [text] if whitespace == "collapse" else text.splitlines()
-    newlines = 1 if whitespace == "preserve" else 0  # the first line's indentation is kept too
-    for paragraph in paragraphs:
-        if whitespace == "preserve":
+    preserve, lines = whitespace == "preserve", whitespace == "lines"
+    newlines = int(preserve)  # preserve keeps the first line's indentation too
+    for paragraph in [text] if whitespace == "collapse" else text.splitlines():
+        if preserve:
             paragraph = paragraph.expandtabs(TAB_SIZE)
-        if not paragraph.strip():
+        bidi = may_be_bidi(paragraph)
+        if not (preserve or bidi):  # the common case: words and single spaces, all left to right
+            tokens = paragraph.split()
+            starts = ends = None
+        else:
+            matches = list(_TOKEN.finditer(paragraph))
+            tokens, starts, ends = [m.group() for m in matches], [m.start() for m in matches], [m.end() for m in matches]
+        if not tokens:
             newlines += 1
             continue
-        bidi = may_be_bidi(paragraph)
         levels, rtl = paragraph_levels(paragraph) if bidi else ((), False)
-        end = 0
-        for n, match in enumerate(_TOKEN.finditer(paragraph)):
-            word, start = match.group(), match.start()
-            if whitespace == "preserve":
-                spaces = start - end
-            else:
-                spaces = 0 if n == 0 and whitespace == "lines" else 1
-            space_level = levels[start - 1] if bidi and start else 0
-            end = match.end()
-            word_levels = levels[start:end] if bidi else None
-            if not word.isprintable():  # rare: control, format or surrogate characters to drop
-                kept = [k for k, c in enumerate(word) if not is_invisible(c) or c in KEPT_INVISIBLE]
-                if all(word[k] in KEPT_INVISIBLE for k in kept):
-                    continue
-                word_levels = [word_levels[k] for k in kept] if bidi else None
-                word = "".join(word[k] for k in kept)
-            line_break = min(newlines, 2) if whitespace == "lines" else newlines
-            newlines = 0
-            simple = SIMPLE_WORD.fullmatch(word) is not None  # Latin, Greek, Cyrillic: the word is the unit
-            pieces = [word] if simple else split_cjk(word)
-            if bidi:
-                pieces = _split_levels(pieces, word_levels)
-            else:
-                pieces = [(piece, 0, False) for piece in pieces]
-            for k, (piece, level, joined) in enumerate(pieces):
-                first = k == 0
-                sentence_end = piece.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END
-                cjk = not simple and any(is_cjk(c) for c in piece)
-                units.append(Unit(piece, spaces if first else 0, sentence_end, cjk, line_break if first else 0, level, space_level if first else level, rtl, joined))
+        for n, word in enumerate(tokens):
+            spaces = (starts[n] - (ends[n - 1] if n else 0)) if preserve else 0 if n == 0 and lines else 1
+            line_break = min(newlines, 2) if lines else newlines
+            if not bidi and SIMPLE_WORD.fullmatch(word) is not None and word.isprintable():  # Latin, Greek, Cyrillic: the word is the unit
+                units.append(Unit(word, spaces, word.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END, False, line_break))
+                newlines = 0
+            elif _add_word(units, word, spaces, line_break, levels[starts[n] : ends[n]] if bidi else None, levels[starts[n] - 1] if bidi and starts[n] else 0, rtl):
+                newlines = 0
         newlines += whitespace != "collapse"
     return units
+
+
+def _add_word(units: list[Unit], word: str, spaces: int, line_break: int, levels, space_level: int, rtl: bool) -> bool:
+    """The units of one word beyond the simple case (CJK, marks, invisible characters, bidi); False if nothing is drawable."""
+    if not word.isprintable():  # rare: control, format or surrogate characters to drop
+        kept = [k for k, c in enumerate(word) if not is_invisible(c) or c in KEPT_INVISIBLE]
+        if all(word[k] in KEPT_INVISIBLE for k in kept):
+            return False
+        levels = [levels[k] for k in kept] if levels is not None else None
+        word = "".join(word[k] for k in kept)
+    simple = SIMPLE_WORD.fullmatch(word) is not None
+    pieces = [word] if simple else split_cjk(word)
+    split = _split_levels(pieces, levels) if levels is not None else [(piece, 0, False) for piece in pieces]
+    for k, (piece, level, joined) in enumerate(split):
+        first = k == 0
+        sentence_end = piece.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END
+        cjk = not simple and any(is_cjk(c) for c in piece)
+        units.append(Unit(piece, spaces if first else 0, sentence_end, cjk, line_break if first else 0, level, space_level if first else level, rtl, joined))
+    return True
 
 
 def _split_levels(pieces: list[str], levels) -> list[tuple[str, int, bool]]:

@@ -24,9 +24,8 @@ CONTINUATION_MARK = "↪"  # preserve mode: starts a line that continues a wrapp
 MEASURE_CACHE_SIZE = 16_384  # units per cache generation (two are kept, ~10 MB): numbers and hashes would grow one cache forever
 
 
-@dataclass(frozen=True)
-class Unit:
-    """The smallest piece a line may break before: a word, or one CJK character."""
+class Unit(NamedTuple):
+    """The smallest piece a line may break before: a word, or one CJK character (a tuple: one per word of every document)."""
 
     text: str
     space_before: int  # spaces before it (0 or 1; in preserve mode the run's width, or the line's indentation)
@@ -182,7 +181,7 @@ class Measurer:
             if m.missing and unit.space_before and not unit.newlines:
                 drawn = m.runs[0].text[0]
                 if drawn != unit.text[0] and drawn in CLOSING:  # "great 🎉!" without an emoji font: "great!", not "great !"
-                    unit = replace(unit, space_before=0)
+                    unit = unit._replace(space_before=0)
             if self._fits_alone(m):
                 out.append(MeasuredUnit(unit, m))
                 continue
@@ -192,7 +191,7 @@ class Measurer:
                 if not self._fits_alone(pm):  # one glyph bigger than the frame: cannot be drawn legibly
                     missing.update(c for c in piece if not c.isspace())
                     continue
-                out.append(MeasuredUnit(replace(unit, text=piece, space_before=unit.space_before if n == 0 else 0, newlines=unit.newlines if n == 0 else 0, space_level=unit.space_level if n == 0 else unit.level), pm))
+                out.append(MeasuredUnit(unit._replace(text=piece, space_before=unit.space_before if n == 0 else 0, newlines=unit.newlines if n == 0 else 0, space_level=unit.space_level if n == 0 else unit.level), pm))
         return out, missing
 
     def _break(self, text: str, rtl: bool = False) -> list[tuple[str, Measured | None]]:
