@@ -32,6 +32,7 @@ from t2vid.pipeline import (
     commit_shard,
     input_digest,
 )
+from t2vid.png import deflate_encoder
 from t2vid.sources import BUILTIN_SAMPLE, RawRecord, iter_records, resolve_sources
 from t2vid.writer import OutputDir, shard_name
 
@@ -192,6 +193,7 @@ def _manifest(config: SynthConfig, summary: RunSummary, status: str) -> dict:
         "shards": sorted(summary.shards),
         "rejects": [s.replace("shards/", "rejects/") for s in sorted(summary.shards)],
         "config": config_for_manifest(config),
+        "png_deflate": deflate_encoder(config.style.png_compress_level) if config.style.image_format == "png" else None,
         "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "output": config.output, "shards_resumed": summary.shards_resumed},
     }
 

@@ -84,7 +84,7 @@ def emoji_font(tmp_path, monkeypatch):
     conf = tmp_path / "fonts.conf"
     conf.write_text(f'<?xml version="1.0"?><fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf</include><dir>{folder}</dir><cachedir>{tmp_path / "cache"}</cachedir></fontconfig>')
     monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
-    caches = (fonts.faces_covering, fonts.resolve_face, fonts.coverage, fonts.load_font, fonts.bitmap_strike, fonts.usable)
+    caches = (fonts.installed_fonts, fonts.resolve_face, fonts.code_ranges, fonts.coverage, fonts.load_font, fonts.bitmap_strike, fonts.usable)
     for cache in caches:
         cache.cache_clear()
     yield EMOJI
@@ -296,8 +296,9 @@ def test_a_font_that_cannot_be_opened_is_skipped_with_a_warning(tmp_path, monkey
 
     broken = tmp_path / "broken.ttf"
     broken.write_bytes(Path(SANS).read_bytes()[:2000])
-    monkeypatch.setattr(fonts, "faces_covering", lambda code: (fonts.FontFace(str(broken)), fonts.FontFace(SANS)))
-    monkeypatch.setattr(fonts, "coverage", lambda face: frozenset({0x263A}) if face.path in (str(broken), SANS) else frozenset(range(0x20, 0x7F)))
+    entries = tuple(fonts.FontEntry(fonts.FontFace(path), ("Some Sans",), ("Regular",), "TrueType") for path in (str(broken), SANS))
+    monkeypatch.setattr(fonts, "installed_fonts", lambda: entries)
+    monkeypatch.setattr(fonts, "code_ranges", lambda face: fonts.CodeRanges.of({0x263A} if face.path in (str(broken), SANS) else range(0x20, 0x7F)))
     chain = fonts.FontChain(fonts.FontFace(MONO))
     with pytest.warns(UserWarning, match="broken.ttf"):
         assert chain.face_for("\u263a") == fonts.FontFace(SANS)
