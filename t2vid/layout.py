@@ -52,19 +52,20 @@ def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
             newlines += 1
             continue
         levels, rtl = paragraph_levels(paragraph) if bidi else ((), False)
+        indent = starts[0] if preserve else 0
         for n, word in enumerate(tokens):
             spaces = (starts[n] - (ends[n - 1] if n else 0)) if preserve else 0 if n == 0 and lines else 1
             line_break = min(newlines, 2) if lines else newlines
             if not bidi and SIMPLE_WORD.fullmatch(word) is not None and word.isprintable():  # Latin, Greek, Cyrillic: the word is the unit
-                units.append(Unit(word, spaces, word.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END, False, line_break))
+                units.append(Unit(word, spaces, word.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END, False, line_break, indent=indent))
                 newlines = 0
-            elif _add_word(units, word, spaces, line_break, levels[starts[n] : ends[n]] if bidi else None, levels[starts[n] - 1] if bidi and starts[n] else 0, rtl):
+            elif _add_word(units, word, spaces, line_break, levels[starts[n] : ends[n]] if bidi else None, levels[starts[n] - 1] if bidi and starts[n] else 0, rtl, indent):
                 newlines = 0
         newlines += whitespace != "collapse"
     return units
 
 
-def _add_word(units: list[Unit], word: str, spaces: int, line_break: int, levels, space_level: int, rtl: bool) -> bool:
+def _add_word(units: list[Unit], word: str, spaces: int, line_break: int, levels, space_level: int, rtl: bool, indent: int) -> bool:
     """The units of one word beyond the simple case (CJK, marks, invisible characters, bidi); False if nothing is drawable."""
     if not word.isprintable():  # rare: control, format or surrogate characters to drop
         kept = [k for k, c in enumerate(word) if not is_invisible(c) or c in KEPT_INVISIBLE]
@@ -79,7 +80,7 @@ def _add_word(units: list[Unit], word: str, spaces: int, line_break: int, levels
         first = k == 0
         sentence_end = piece.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END
         cjk = not simple and any(is_cjk(c) for c in piece)
-        units.append(Unit(piece, spaces if first else 0, sentence_end, cjk, line_break if first else 0, level, space_level if first else level, rtl, joined))
+        units.append(Unit(piece, spaces if first else 0, sentence_end, cjk, line_break if first else 0, level, space_level if first else level, rtl, joined, indent))
     return True
 
 
@@ -164,14 +165,22 @@ class Layouter:
         self.bottom = style.height - style.margin
         self.preserve = style.whitespace == "preserve"
 
-    def _lead(self, unit: Unit, m: Measured) -> tuple[int, bool]:
-        """Preserve mode: where a line's first unit starts (its indentation, or after the continuation mark)."""
+    def _lead(self, unit: Unit, m: Measured) -> tuple[int, int | None]:
+        """Preserve mode: where a line's first unit starts, and where its continuation mark is (None: not continued).
+
+        A source line starts at its indentation; the lines it wraps onto keep
+        that indentation, marked, as editors show wrapped code. Indentation
+        gives way when a unit would not fit beside it.
+        """
         if not self.preserve:
-            return 0, False
+            return 0, None
         measurer = self.measurer
+        room = measurer.line_width - m.ink[2] + min(0, m.ink[0])
         if unit.newlines:
-            return max(0, min(measurer.space * unit.space_before, measurer.line_width - m.ink[2] + min(0, m.ink[0]))), False
-        return measurer.mark.advance + measurer.space, True
+            return max(0, min(measurer.space * unit.space_before, room)), None
+        mark = measurer.mark.advance + measurer.space
+        indent = max(0, min(measurer.space * unit.indent, room - mark))
+        return indent + mark, indent
 
     def _line_extent(self, items: list[MeasuredUnit], start: int, stop: int, wrap: bool, stretch: int = 0) -> tuple[list[int], int, int]:
         """Pen positions (in logical order), left overhang and ink right edge of items[start:stop].
@@ -184,8 +193,8 @@ class Layouter:
         """
         space, line_width, mark = self.measurer.space, self.measurer.line_width, self.measurer.mark
         xs: list[int] = []
-        pen, marked = self._lead(*items[start])
-        left, right = (min(0, mark.ink[0]), mark.ink[2]) if marked else (0, 0)
+        pen, mark_x = self._lead(*items[start])
+        left, right = (min(0, mark_x + mark.ink[0]), mark_x + mark.ink[2]) if mark_x is not None else (0, 0)
         first = pen, left, right
         for k in range(start, stop):
             unit, m = items[k]
@@ -300,8 +309,8 @@ class Layouter:
             elif align == "right":
                 shift += line_width - width
             units = tuple(PlacedUnit(u, m, x + shift, baseline) for x, (u, m) in zip(xs, line))
-            marked = self.preserve and not line[0].unit.newlines
-            placed_lines.append(Line(units, PlacedUnit(Unit(measurer.mark.runs[0].text, 0), measurer.mark, shift, baseline) if marked else None))
+            mark_x = self._lead(*line[0])[1]
+            placed_lines.append(Line(units, PlacedUnit(Unit(measurer.mark.runs[0].text, 0), measurer.mark, shift + mark_x, baseline) if mark_x is not None else None))
             for _, m in line:
                 missing.update(m.missing)
         return FrameLayout(tuple(placed_lines), min(overlap, len(placed_lines)), frozenset(missing))

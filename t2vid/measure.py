@@ -36,6 +36,7 @@ class Unit(NamedTuple):
     space_level: int = 0  # bidi level of the whitespace before it
     rtl_paragraph: bool = False  # its paragraph reads right to left (alignment start/end)
     joined: bool = False  # the rest of the word before it, in the other direction ("0ا"): not a word of its own
+    indent: int = 0  # preserve mode: the indentation of its source line, which a continued line keeps
 
 
 @dataclass(frozen=True)

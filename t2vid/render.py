@@ -20,6 +20,7 @@ from t2vid.png import encode_png
 from t2vid.style import RenderStyle
 
 MASK_CACHE_BYTES = 32 << 20  # pixels plus objects; bounds a worker's memory
+MARK_INK = 0.3  # the continuation mark is drawn lighter than text: seen, but not read as a character (Tesseract drops it)
 
 
 def _size(mask) -> int:
@@ -36,6 +37,7 @@ class Renderer:
         self._mask_bytes = 0
         self._fg = _colour(style.fg, style.mode)
         self._bg = _colour(style.bg, style.mode)
+        self._mark = _blend(style.fg, style.bg, MARK_INK, style.mode)
 
     def _mask(self, run: Run):
         """The run's coverage mask, or (colour image, alpha) for a colour bitmap font such as emoji."""
@@ -79,6 +81,7 @@ class Renderer:
         left = self.style.margin
         for line in frame.lines:
             for placed in line.drawn:
+                fg = self._mark if placed is line.mark else self._fg
                 for run in placed.measured.runs:
                     mask = self._mask(run)
                     if mask is None:
@@ -89,7 +92,7 @@ class Renderer:
                         colour, alpha = mask
                         canvas.paste(colour.im, (x, y, x + alpha.width, y + alpha.height), alpha.im)
                     else:
-                        canvas.paste(self._fg, (x, y, x + mask.width, y + mask.height), mask.im)
+                        canvas.paste(fg, (x, y, x + mask.width, y + mask.height), mask.im)
         return image
 
     def encode(self, image: Image.Image) -> bytes:
@@ -110,6 +113,12 @@ def encode_image(image: Image.Image, style: RenderStyle) -> bytes:
 
 def _colour(value: str, mode: str):
     return ImageColor.getcolor(value, mode)
+
+
+def _blend(fg: str, bg: str, share: float, mode: str):
+    """`share` of the way from the background to the text colour."""
+    mixed = tuple(round(b + (f - b) * share) for f, b in zip(ImageColor.getrgb(fg), ImageColor.getrgb(bg)))
+    return _colour("#%02x%02x%02x" % mixed[:3], mode)
 
 
 def _builtin_ascent(font) -> int:

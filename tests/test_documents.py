@@ -142,12 +142,16 @@ def test_preserve_wraps_long_lines_with_a_mark_and_loses_nothing():
     assert [line.continued for line in lines] == [False, False] + [True] * (len(lines) - 3) + [False]
     assert all(line.mark is not None for line in lines if line.continued)
     assert "".join(frame.text.split()) == "".join(text.split())  # the mark is drawn, not part of the text
-    # the mark is ink at the start of each continuation line, where a plain line would be empty
-    ink = _ink(images[0])
+    # the mark is drawn (lighter than text) at the source line's indentation, and the text follows it
+    pixels = np.asarray(images[0])
+    cell = Layouter(style).measurer.space
     for line in lines:
         if line.continued:
-            baseline = line.units[0].baseline
-            assert ink[baseline - 10 : baseline, style.margin : style.margin + Layouter(style).measurer.space].any()
+            baseline, x = line.units[0].baseline, style.margin + line.mark.x
+            assert line.mark.x == 4 * cell and line.units[0].x == 6 * cell  # indentation, mark, space
+            mark = pixels[baseline - 12 : baseline, x : x + cell]
+            assert 150 < mark.min() < 250  # visible, but light
+
 
 
 def test_lines_mode_keeps_paragraph_breaks_with_a_visible_gap():
