@@ -364,3 +364,29 @@ def test_golden_document_frames(name, request):
     with Image.open(path) as golden:
         assert golden.mode == image.mode and golden.size == image.size
         assert hashlib.sha256(golden.tobytes()).hexdigest() == hashlib.sha256(image.tobytes()).hexdigest()
+
+
+def test_longbench_code_subsets_keep_their_whitespace(tmp_path):
+    records = [
+        {"context": CODE * 3, "input": "", "answers": ["return b"], "dataset": "lcc", "language": "python", "_id": "a"},
+        {"context": "Chapter one.\n\nIt was a dark night.\n    Nobody came.", "input": "Who came?", "answers": ["Nobody."], "dataset": "narrativeqa", "_id": "b"},
+    ]
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    preset = str(Path(__file__).resolve().parents[1] / "configs" / "presets" / "longbench.yaml")  # this checkout's preset
+    run_synth(tmp_path / "out", source, preset=preset, size="448x448")
+    code, prose = shard_lines(tmp_path / "out")
+    assert code["style"]["whitespace"] == "preserve" and "DejaVuSansMono" in code["style"]["font"]
+    assert "    if n < 2:\n        return n" in "\n".join(code["texts"])
+    assert "style" not in prose and prose["texts"] == ["Chapter one.\n\nIt was a dark night.\nNobody came."]
+    run_synth(tmp_path / "flat", source, preset=preset, size="448x448", whitespace="collapse")
+    flat = [text for record in shard_lines(tmp_path / "flat") for text in record["texts"]]
+    assert not any("\n\n" in text or "\n " in text or "  " in text for text in flat)  # --whitespace wins over the preset
+
+
+def test_whitespace_option_is_checked(tmp_path):
+    from t2vid.cli import main
+
+    assert main(["render", "x", "--whitespace", "tabs", "-o", str(tmp_path / "x.png")]) == 2
+    config = tmp_path / "c.yaml"
+    config.write_text("whitespace: keep\n")
+    assert main(["synth", "-o", str(tmp_path / "out"), "--config", str(config), "-q"]) == 2
