@@ -9,9 +9,10 @@ the first word of every OCR line must start at the column its source line is
 indented to (continuation lines start after the mark, column 0).
 
 Corpora come from the machine: man pages translated to Chinese, Japanese,
-Korean and Russian (manpages-zh, manpages-ja, ... as Debian installs them;
-lines that are mostly CJK make the Chinese corpus, whole pages the mixed
-zh/en one), the Apache and GPL licence texts, Python's standard library for
+Korean and Russian (manpages-zh, manpages-ja, ... as Debian installs them,
+rendered by groff; for Chinese, Korean and Russian only the lines that are
+mostly in that script, as the pages keep English option names and some
+untranslated paragraphs; whole Chinese pages make the mixed zh/en corpus), the Apache and GPL licence texts, Python's standard library for
 code, and a short Arabic text written for this script. Tesseract needs its
 language data: apt-get install tesseract-ocr-eng tesseract-ocr-chi-sim
 tesseract-ocr-jpn tesseract-ocr-kor tesseract-ocr-rus tesseract-ocr-ara.
@@ -59,31 +60,39 @@ CORPORA = {  # name: (Tesseract language, whitespace mode)
 CONTEXT_CHARS = {"en": 6000, "zh": 2500, "zh+en": 3000, "ja": 2500, "ko": 2500, "ru": 5000, "ar": 6000, "code": 5000}
 
 
-def man_text(language: str) -> list[str]:
-    """The man pages installed in `language`, as plain text (groff via man -l), one string per page."""
-    pages = []
-    for path in sorted(glob.glob(f"/usr/share/man/{language}/man*/*.gz")):
-        done = subprocess.run(["man", "-l", "-E", "UTF-8", path], capture_output=True, env=dict(os.environ, MANWIDTH="80"), timeout=60)
-        text = subprocess.run(["col", "-b"], input=done.stdout, capture_output=True, timeout=60).stdout.decode("utf-8", "replace")
+def man_text(language: str, pages: int = 40) -> list[str]:
+    """The first man pages installed in `language`, as plain text (groff, no pager), one string per page."""
+    out = []
+    for path in sorted(glob.glob(f"/usr/share/man/{language}/man*/*.gz"))[:pages]:
+        try:
+            source = subprocess.run(["zcat", path], capture_output=True, timeout=30).stdout
+            done = subprocess.run(["groff", "-k", "-man", "-Tutf8", "-P-cbou", "-rLL=78n"], input=source, capture_output=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            continue
+        text = done.stdout.decode("utf-8", "replace")
         if text.strip():
-            pages.append(text)
-    return pages
+            out.append(text)
+    return out
 
 
-def mostly_cjk(line: str) -> bool:
+SCRIPT_LETTERS = {"zh": ("\u3400", "\u9fff"), "ko": ("\uac00", "\ud7af"), "ru": ("\u0400", "\u04ff")}
+
+
+def mostly(line: str, script: str) -> bool:
+    """A line of at least 8 letters, 90% of them in the script (translated man pages keep English option names)."""
+    low, high = SCRIPT_LETTERS[script]
     letters = [c for c in line if c.isalpha()]
-    cjk = sum(1 for c in letters if "\u3400" <= c <= "\u9fff")
-    return len(letters) >= 8 and cjk >= 0.9 * len(letters)
+    return len(letters) >= 8 and sum(1 for c in letters if low <= c <= high) >= 0.9 * len(letters)
 
 
 def corpus(name: str) -> str:
     if name == "en":
         return "\n".join(Path(f"/usr/share/common-licenses/{n}").read_text() for n in ("Apache-2.0", "GPL-3"))
-    if name == "zh":
-        return "\n".join(line.strip() for page in man_text("zh_CN") for line in page.splitlines() if mostly_cjk(line))
+    if name in ("zh", "ko", "ru"):
+        return "\n".join(line.strip() for page in man_text("zh_CN" if name == "zh" else name) for line in page.splitlines() if mostly(line, name))
     if name == "zh+en":
         return "\n".join(man_text("zh_CN"))
-    if name in ("ja", "ko", "ru"):
+    if name == "ja":
         return "\n".join(man_text(name))
     if name == "ar":
         return ARABIC * 4
