@@ -245,7 +245,7 @@ class ShardWorker:
             "height": style.height,
         }
         if config.overlap:
-            record["overlap_lines"] = [frame.overlap_lines for frame in seg.frames]
+            record["overlap_lines"] = [frame.overlap_text_lines for frame in seg.frames]
         if sample.turns:
             record["turns"] = list(sample.turns)
         if sample.meta:
