@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install everything the suite needs on a fresh Debian machine, then run it.
-# System packages: fonts (DejaVu, Noto CJK), fontconfig and Tesseract with Chinese data.
+# System packages: fonts (DejaVu, Noto CJK, Noto Color Emoji), fontconfig, FriBiDi (bidi levels; Pillow's raqm loads it too)
+# and Tesseract with Chinese data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages="fontconfig fonts-dejavu-core fonts-noto-cjk tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim"
+packages="fontconfig libfribidi0 fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim"
 missing=$(for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"

@@ -12,12 +12,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from t2vid.charset import count_words
 from t2vid.config import SynthConfig
 from t2vid.errors import UsageError
 from t2vid.parsers import load_preset
 from t2vid.parsers.base import PARSERS, Preset
 from t2vid.rejects import Reject, Rejected
 from t2vid.sources import RawRecord, SourceRef
+from t2vid.style import WHITESPACE_MODES
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Sample:
     source: SourceRef
     turns: tuple[dict, ...] = ()  # further {"instruction", "answer"} turns over the same context
     meta: dict = field(default_factory=dict)  # e.g. {"template": "paper"}
+    whitespace: str | None = None  # the preset's whitespace mode for this record's dataset (code keeps its indentation)
 
 
 class Adapter:
@@ -51,7 +54,9 @@ class Adapter:
             instruction_template=config.instruction_template if config.instruction_template is not None else preset.instruction_template,
             min_context_words=config.min_context_words if config.min_context_words is not None else preset.min_context_words,
             options=options,
+            whitespace_by_dataset=preset.whitespace_by_dataset,
         )
+        self._subset = config.subset
         template = self.preset.instruction_template
         if template is not None and "{question}" not in template:
             raise UsageError("--instruction-template must contain {question}")
@@ -67,14 +72,16 @@ class Adapter:
             parsed = self._parse(record, self.preset)
         except Rejected as exc:
             return exc.at("adapt")
-        words = len(parsed.context.split())
+        words = count_words(parsed.context)
         if words < self.preset.min_context_words:
             return Reject("adapt", "no_long_context", f"no long context ({words} words, fewer than {self.preset.min_context_words})")
         instruction = parsed.question.strip()
         if self.preset.instruction_template:
             instruction = self.preset.instruction_template.replace("{question}", instruction)
         turns = tuple({"instruction": t["instruction"], "answer": t["answer"]} for t in parsed.turns)
-        return Sample(self._ids(raw.source), parsed.context, instruction, parsed.answer.strip(), raw.source, turns, dict(parsed.meta))
+        dataset = str(parsed.meta.get("dataset") or self._subset or "").removesuffix("_e")
+        whitespace = self.preset.whitespace_by_dataset.get(dataset)
+        return Sample(self._ids(raw.source), parsed.context, instruction, parsed.answer.strip(), raw.source, turns, dict(parsed.meta), whitespace)
 
 
 class IdMaker:

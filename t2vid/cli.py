@@ -14,7 +14,7 @@ import click
 from t2vid import __version__
 from t2vid.config import RAY_STORAGES, SEGMENTERS, build_config, merge_settings, read_config_file
 from t2vid.errors import UsageError
-from t2vid.style import ALIGNS, IMAGE_FORMATS, MODES, VALIGNS
+from t2vid.style import ALIGNS, IMAGE_FORMATS, MODES, VALIGNS, WHITESPACE_MODES
 
 STYLE_OPTIONS = {
     "size": click.option("--size", default="448x448", show_default=True, help="Frame size WIDTHxHEIGHT."),
@@ -23,8 +23,9 @@ STYLE_OPTIONS = {
     "margin": click.option("--margin", type=int, default=10, show_default=True, help="Blank band on every side, in pixels."),
     "line_spacing": click.option("--line-spacing", type=float, default=1.15, show_default=True, help="Line pitch as a multiple of the font size."),
     "cjk_line_spacing": click.option("--cjk-line-spacing", type=float, default=1.3, show_default=True, help="Line pitch of lines holding CJK text (never below --line-spacing)."),
-    "align": click.option("--align", type=click.Choice(ALIGNS), default="left", show_default=True),
-    "valign": click.option("--valign", type=click.Choice(VALIGNS), default="top", show_default=True),
+    "align": click.option("--align", type=click.Choice(ALIGNS), default="start", show_default=True, help="start/end: the side a paragraph begins/ends on (right/left for Arabic and Hebrew); left, center, justify: the same for every script."),
+    "whitespace": click.option("--whitespace", type=click.Choice(WHITESPACE_MODES), default=None, help="collapse: one run of words; lines: keep line breaks and paragraph gaps; preserve: also indentation and runs of spaces (monospaced font unless --font).  [default: lines; presets keep code's whitespace]"),
+    "valign": click.option("--valign", type=click.Choice(VALIGNS), default="top", show_default=True, help="Where a frame's lines sit vertically."),
     "fg": click.option("--fg", default="#000000", show_default=True, help="Text colour."),
     "bg": click.option("--bg", default="#ffffff", show_default=True, help="Background colour."),
     "mode": click.option("--mode", type=click.Choice(MODES), default="L", show_default=True, help="L = 8-bit grayscale (smaller, faster; trainers convert on load)."),

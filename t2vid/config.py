@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from t2vid.errors import UsageError
-from t2vid.style import RenderStyle
+from t2vid.style import WHITESPACE_MODES, RenderStyle, default_family
 
 SEGMENTERS = ("words", "sentences", "fit")  # words: at most N per frame; sentences: whole sentences up to N; fit: fill each frame
 
@@ -36,6 +36,7 @@ class SynthConfig:
     min_context_words: int | None = None
     nq_short_answer: bool = False
     segmenter: str = "words"
+    whitespace: str | None = None  # None: lines, or what the preset chooses for the record (code keeps its whitespace)
     words_per_frame: int = 115
     overlap: int = 0
     style: RenderStyle = field(default_factory=RenderStyle)
@@ -82,7 +83,7 @@ class SynthConfig:
 
 
 RUNTIME_KEYS = ("workers", "engine", "ray_address", "ray_storage", "overwrite", "quiet", "output")  # may differ on resume
-STYLE_KEYS = {f.name for f in fields(RenderStyle)}
+STYLE_KEYS = {f.name for f in fields(RenderStyle)} - {"whitespace"}  # the run's whitespace setting may leave the choice to the preset
 CONFIG_KEYS = {f.name for f in fields(SynthConfig)} - {"style"}
 
 
@@ -184,8 +185,12 @@ def build_config(values: dict) -> SynthConfig:
 
     values = _typed(SynthConfig, values)
     style_values = _typed(RenderStyle, style_values)
+    whitespace = values.get("whitespace")
+    if whitespace is not None and whitespace not in WHITESPACE_MODES:
+        raise UsageError(f"--whitespace must be one of {', '.join(WHITESPACE_MODES)}, not {whitespace!r}")
+    style_values["whitespace"] = whitespace or RenderStyle.whitespace
     try:
-        face = resolve_face(style_values.pop("font", "") or None)
+        face = resolve_face(style_values.pop("font", "") or default_family(style_values["whitespace"]))
         jitter_faces = tuple(resolve_face(name) for name in values.get("jitter_fonts") or ())
     except FontError as exc:
         raise UsageError(str(exc)) from None

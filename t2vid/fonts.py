@@ -3,16 +3,25 @@
 Pillow draws a "tofu" box for a character its font lacks and gives no way to
 ask whether a glyph exists, so coverage comes from each font's character map
 (fontTools). Fonts are resolved once per process and cached: loading a CJK
-collection costs tens of milliseconds, far more than drawing a frame.
+collection costs tens of milliseconds, far more than drawing a frame. The
+fallback chain ranks the faces of one fontconfig listing and reads their
+character maps (kept in a cache file per font between runs), instead of asking
+fontconfig about each character: a Chinese corpus has ~6,000 distinct ones.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import functools
+import hashlib
+import json
 import os
 import shutil
 import subprocess
+import tempfile
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +40,7 @@ PREFERRED_FALLBACKS = (
     "Noto Sans Hebrew",
     "Noto Sans Devanagari",
     "Noto Sans Thai",
+    "Noto Color Emoji",
     "Symbola",
 )
 
@@ -89,27 +99,111 @@ def resolve_face(spec: str | None) -> FontFace:
     return BUILTIN_FACE
 
 
-@functools.lru_cache(maxsize=4096)
-def faces_covering(code: int) -> tuple[FontFace, ...]:
-    """Installed scalable faces that fontconfig says have `code`, preferred families first."""
-    listing = _fc("fc-list", "--format", "%{file}\t%{index}\t%{family}\t%{fontformat}\t%{style}\n", f":charset={code:x}")
-    rows = []
+@dataclass(frozen=True)
+class FontEntry:
+    """An installed face as fontconfig lists it: what fallback ranks it by, and how to open it."""
+
+    face: FontFace
+    families: tuple[str, ...]
+    styles: tuple[str, ...]
+    font_format: str  # fontconfig's fontformat: TrueType or CFF
+    pixel_sizes: tuple[int, ...] = ()  # fixed bitmap strikes (colour emoji fonts); empty for outline fonts
+
+    @property
+    def fallback_rank(self) -> tuple[int, int, str, int]:
+        """Preferred families first, then regular styles, then by file: the same order on every run."""
+        rank = min((PREFERRED_FALLBACKS.index(f) for f in self.families if f in PREFERRED_FALLBACKS), default=len(PREFERRED_FALLBACKS))
+        regular = 0 if {"Regular", "Book"} & set(self.styles) else 1
+        return rank, regular, self.face.path, self.face.index
+
+
+@functools.lru_cache(maxsize=1)
+def installed_fonts() -> tuple[FontEntry, ...]:
+    """Scalable installed faces in fallback order, from one fontconfig listing per process."""
+    listing = _fc("fc-list", "--format", "%{file}\t%{index}\t%{family}\t%{fontformat}\t%{style}\t%{pixelsize}\n")
+    entries: dict[FontFace, FontEntry] = {}
     for line in listing.splitlines():
         parts = line.split("\t")
-        if len(parts) < 5 or parts[3] not in {"TrueType", "CFF"}:
+        if len(parts) < 6 or parts[3] not in {"TrueType", "CFF"}:
             continue
-        families = parts[2].split(",")
-        rank = min((PREFERRED_FALLBACKS.index(f) for f in families if f in PREFERRED_FALLBACKS), default=len(PREFERRED_FALLBACKS))
-        regular = 0 if {"Regular", "Book"} & set(parts[4].split(",")) else 1
-        rows.append((rank, regular, parts[0], int(parts[1] or 0)))
-    return tuple(FontFace(path, index) for _, _, path, index in sorted(set(rows)))
+        sizes = tuple(sorted({round(float(size)) for size in parts[5].split(",") if _is_number(size)}))
+        entry = FontEntry(FontFace(parts[0], int(parts[1] or 0)), tuple(parts[2].split(",")), tuple(parts[4].split(",")), parts[3], sizes)
+        if entry.face not in entries or entry.fallback_rank < entries[entry.face].fallback_rank:
+            entries[entry.face] = entry
+    return tuple(sorted(entries.values(), key=lambda e: e.fallback_rank))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class CodeRanges:
+    """A character map as sorted inclusive ranges of code points.
+
+    A CJK face maps ~44K code points in a few hundred ranges: as sets, the
+    maps of all installed faces would take tens of MB in every worker.
+    """
+
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    @classmethod
+    def of(cls, codes) -> CodeRanges:
+        starts: list[int] = []
+        ends: list[int] = []
+        for code in sorted(codes):
+            if ends and code == ends[-1] + 1:
+                ends[-1] = code
+            else:
+                starts.append(code)
+                ends.append(code)
+        return cls(tuple(starts), tuple(ends))
+
+    def __contains__(self, code: int) -> bool:
+        n = bisect.bisect_right(self.starts, code) - 1
+        return n >= 0 and code <= self.ends[n]
+
+    def codes(self) -> frozenset[int]:
+        return frozenset(code for start, end in zip(self.starts, self.ends) for code in range(start, end + 1))
+
+
+def coverage_cache_dir() -> Path:
+    """Where character maps read from font files are kept between runs (under the XDG cache directory)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "t2vid" / "font-coverage"
 
 
 @functools.lru_cache(maxsize=None)
-def coverage(face: FontFace) -> frozenset[int]:
-    """Code points the face has a glyph for."""
+def code_ranges(face: FontFace) -> CodeRanges:
+    """Code points the face has a glyph for, from its cmap: read once per version of the font file.
+
+    Parsing a CJK collection's cmap with fontTools takes ~0.2 s per face, and
+    a fallback search for a character no font has visits every face. So each
+    face's ranges are kept in a cache file named by the font's path, index,
+    size and mtime; a cache file that does not parse or does not match them is
+    ignored and rewritten.
+    """
     if face.builtin:
-        return frozenset(range(0x20, 0x7F))
+        return CodeRanges((0x20,), (0x7E,))
+    try:
+        stat = os.stat(face.path)
+    except OSError:
+        return CodeRanges((), ())
+    key = {"path": face.path, "index": face.index, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    cache = coverage_cache_dir() / (hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32] + ".json")
+    cached = _read_cached_ranges(cache, key)
+    if cached is not None:
+        return cached
+    ranges = _read_cmap(face)
+    _write_cached_ranges(cache, {**key, "starts": list(ranges.starts), "ends": list(ranges.ends)})
+    return ranges
+
+
+def _read_cmap(face: FontFace) -> CodeRanges:
     from fontTools.ttLib import TTFont
 
     try:
@@ -117,17 +211,87 @@ def coverage(face: FontFace) -> frozenset[int]:
         cmap = font.getBestCmap() or {}
         font.close()
     except Exception:  # noqa: BLE001 - a broken font file simply covers nothing
-        return frozenset()
-    return frozenset(cmap)
+        return CodeRanges((), ())
+    return CodeRanges.of(cmap)
+
+
+def _read_cached_ranges(path: Path, key: dict) -> CodeRanges | None:
+    """The cached ranges if the file is whole, is for this font file version, and is well-formed."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        starts, ends = data["starts"], data["ends"]
+        ok = all(data.get(k) == v for k, v in key.items()) and isinstance(starts, list) and isinstance(ends, list) and len(starts) == len(ends)
+        ok = ok and all(type(v) is int for v in starts + ends) and all(a <= b for a, b in zip(starts, ends))
+        ok = ok and all(end < start for end, start in zip(ends, starts[1:]))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return CodeRanges(tuple(starts), tuple(ends)) if ok else None
+
+
+def _write_cached_ranges(path: Path, data: dict) -> None:
+    """Atomic (a reader sees no file or a whole one); an unwritable cache only costs time."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".tmp-", suffix=".json", delete=False, encoding="utf-8") as handle:
+            tmp = handle.name
+            json.dump(data, handle, separators=(",", ":"))
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+@functools.lru_cache(maxsize=None)
+def coverage(face: FontFace) -> frozenset[int]:
+    """Code points the face has a glyph for, as a set (for subset checks on a primary face)."""
+    return code_ranges(face).codes()
+
+
+@functools.lru_cache(maxsize=None)
+def bitmap_strike(face: FontFace) -> int | None:
+    """The pixel size of a bitmap-only font's largest strike (colour emoji), None for a scalable font.
+
+    FreeType opens such a font only at a size it has bitmaps for ("invalid
+    pixel size" otherwise), so it is opened there and its glyphs are scaled.
+    """
+    if face.builtin:
+        return None
+    from fontTools.ttLib import TTFont
+
+    try:
+        font = TTFont(face.path, fontNumber=face.index, lazy=True)
+        outlines = any(tag in font for tag in ("glyf", "CFF ", "CFF2"))
+        table = next((font[tag] for tag in ("CBLC", "EBLC") if tag in font), None)
+        sizes = [strike.bitmapSizeTable.ppemY for strike in table.strikes] if table is not None and not outlines else []
+        font.close()
+    except Exception:  # noqa: BLE001 - an unreadable font is reported when it is opened
+        return None
+    return max(sizes) if sizes else None
 
 
 @functools.lru_cache(maxsize=None)
 def load_font(face: FontFace, size: int, complex_layout: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """A Pillow font; basic layout unless the text needs shaping (it is 2x faster)."""
+    """A Pillow font; basic layout unless the text needs shaping (it is 2x faster).
+
+    A bitmap-only font comes at its strike size whatever `size` asks for (see `bitmap_strike`).
+    """
     if face.builtin:
         return ImageFont.load_default(size)
     engine = ImageFont.Layout.RAQM if complex_layout and features.check("raqm") else ImageFont.Layout.BASIC
-    return ImageFont.truetype(face.path, size, index=face.index, layout_engine=engine)
+    return ImageFont.truetype(face.path, bitmap_strike(face) or size, index=face.index, layout_engine=engine)
+
+
+@functools.lru_cache(maxsize=None)
+def usable(face: FontFace) -> bool:
+    """Whether Pillow can open the face; a fallback font that cannot be opened is skipped with a warning, never a failed run."""
+    try:
+        load_font(face, 20)
+    except OSError as exc:
+        warnings.warn(f"font {face.path} cannot be used ({exc}); skipped", stacklevel=2)
+        return False
+    return True
 
 
 class FontChain:
@@ -145,17 +309,27 @@ class FontChain:
             return face
         code = ord(char)
         found = None
-        if code in coverage(self.primary):
+        if code in code_ranges(self.primary):
             found = self.primary
         elif self.fallback:
-            found = next((f for f in faces_covering(code) if code in coverage(f)), None)
+            found = next((e.face for e in installed_fonts() if code in code_ranges(e.face) and usable(e.face)), None)
         self._choice[char] = found
         return found
 
+    def emoji_face_for(self, char: str) -> FontFace | None:
+        """A colour (bitmap) emoji face for `char` if one is installed, else `face_for`: 😀 in colour even when the main font has a black one."""
+        key = "\ufe0f" + char
+        face = self._choice.get(key, False)
+        if face is False:
+            code = ord(char)
+            colour = (e.face for e in (installed_fonts() if self.fallback else ()) if bitmap_strike(e.face) and code in code_ranges(e.face) and usable(e.face))
+            face = self._choice[key] = next(colour, None) or self.face_for(char)
+        return face
+
 
 _PACKAGE_HINTS = (
-    ((0x1F000, 0x1FAFF), "fonts-symbola"),
-    ((0x2600, 0x27BF), "fonts-symbola"),
+    ((0x1F000, 0x1FAFF), "fonts-noto-color-emoji"),
+    ((0x2600, 0x27BF), "fonts-noto-color-emoji"),
 )
 
 

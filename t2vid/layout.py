@@ -3,59 +3,99 @@
 Every decision here is made on measured ink boxes (t2vid.measure), never on
 word counts, so a laid-out frame cannot put a pixel outside its margins: a
 line that would overflow moves to the next frame, and a token wider than a
-line was already broken by the measurer.
+line was already broken by the measurer. Bidi levels are resolved per
+paragraph when the text is split and each line is put in display order on its
+own (UAX #9, rules L1-L2), so punctuation, numbers and embedded left-to-right
+runs of Arabic or Hebrew text land where a reader expects them.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
-from t2vid.charset import is_cjk, is_invisible
+from t2vid.bidi import may_be_bidi, paragraph_levels, visual_order
+from t2vid.charset import CLOSING, KEPT_INVISIBLE, SIMPLE_WORD, is_cjk, is_invisible, split_cjk
 from t2vid.measure import Measured, MeasuredUnit, Measurer, Unit
 from t2vid.style import RenderStyle
 
-CLOSING = set("，。、．・：；！？」』）》〉】〕｝〗〙〛’”‐゠–〜ー…‥%,.:;!?)]}»›")
-OPENING = set("「『（《〈【〔｛〖〘〚‘“([{«‹")
 SENTENCE_END = set(".!?。！？…")
 
 
-_SIMPLE_WORD = re.compile(r"[\x21-\x7e\u00a1-\u02ff\u0370-\u03ff\u0400-\u04ff]+")
 _CLOSING_NOT_END = "".join(CLOSING - SENTENCE_END)
+_TOKEN = re.compile(r"\S+")
+TAB_SIZE = 4  # preserve mode: frames are narrow, and 4 is what most code is indented with
 
 
-def split_units(text: str) -> list[Unit]:
+def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
     """Whitespace-delimited words, with CJK runs broken between characters.
 
     Closing punctuation sticks to the unit before it and opening punctuation to
-    the unit after it, so no line starts with `，` or ends with `「`.
+    the unit after it, so no line starts with `，` or ends with `「`. In the
+    lines and preserve modes each source line is a bidi paragraph (a newline
+    is a paragraph separator in UAX #9); in collapse mode the whole text is.
     """
     units: list[Unit] = []
-    words = text.split()
-    if not "".join(words).isprintable():  # rare: control, format or surrogate characters to drop
-        words = "".join(c for c in text if c.isspace() or not is_invisible(c)).split()
-    for word in words:
-        simple = _SIMPLE_WORD.fullmatch(word) is not None  # Latin, Greek, Cyrillic: the word is the unit
-        pieces = [word] if simple else _split_word(word)
-        for n, piece in enumerate(pieces):
-            end = piece.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END
-            units.append(Unit(piece, space_before=n == 0, sentence_end=end, cjk=not simple and any(is_cjk(c) for c in piece)))
+    preserve, lines = whitespace == "preserve", whitespace == "lines"
+    newlines = int(preserve)  # preserve keeps the first line's indentation too
+    for paragraph in [text] if whitespace == "collapse" else text.splitlines():
+        if preserve:
+            paragraph = paragraph.expandtabs(TAB_SIZE)
+        bidi = may_be_bidi(paragraph)
+        if not (preserve or bidi):  # the common case: words and single spaces, all left to right
+            tokens = paragraph.split()
+            starts = ends = None
+        else:
+            matches = list(_TOKEN.finditer(paragraph))
+            tokens, starts, ends = [m.group() for m in matches], [m.start() for m in matches], [m.end() for m in matches]
+        if not tokens:
+            newlines += 1
+            continue
+        levels, rtl = paragraph_levels(paragraph) if bidi else ((), False)
+        indent = starts[0] if preserve else 0
+        for n, word in enumerate(tokens):
+            spaces = (starts[n] - (ends[n - 1] if n else 0)) if preserve else 0 if n == 0 and lines else 1
+            line_break = min(newlines, 2) if lines else newlines
+            if not bidi and SIMPLE_WORD.fullmatch(word) is not None and word.isprintable():  # Latin, Greek, Cyrillic: the word is the unit
+                units.append(Unit(word, spaces, word.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END, False, line_break, indent=indent))
+                newlines = 0
+            elif _add_word(units, word, spaces, line_break, levels[starts[n] : ends[n]] if bidi else None, levels[starts[n] - 1] if bidi and starts[n] else 0, rtl, indent):
+                newlines = 0
+        newlines += whitespace != "collapse"
     return units
 
 
-def _split_word(word: str) -> list[str]:
-    pieces: list[str] = []
-    glue_next = False
-    for char in word:
-        if pieces and (char in CLOSING or glue_next or unicodedata.category(char).startswith("M")):
-            pieces[-1] += char
-        elif is_cjk(char) or char in OPENING or not pieces or is_cjk(pieces[-1][-1]):
-            pieces.append(char)
-        else:
-            pieces[-1] += char
-        glue_next = char in OPENING
-    return pieces
+def _add_word(units: list[Unit], word: str, spaces: int, line_break: int, levels, space_level: int, rtl: bool, indent: int) -> bool:
+    """The units of one word beyond the simple case (CJK, marks, invisible characters, bidi); False if nothing is drawable."""
+    if not word.isprintable():  # rare: control, format or surrogate characters to drop
+        kept = [k for k, c in enumerate(word) if not is_invisible(c) or c in KEPT_INVISIBLE]
+        if all(word[k] in KEPT_INVISIBLE for k in kept):
+            return False
+        levels = [levels[k] for k in kept] if levels is not None else None
+        word = "".join(word[k] for k in kept)
+    simple = SIMPLE_WORD.fullmatch(word) is not None
+    pieces = [word] if simple else split_cjk(word)
+    split = _split_levels(pieces, levels) if levels is not None else [(piece, 0, False) for piece in pieces]
+    for k, (piece, level, joined) in enumerate(split):
+        first = k == 0
+        sentence_end = piece.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END
+        cjk = not simple and any(is_cjk(c) for c in piece)
+        units.append(Unit(piece, spaces if first else 0, sentence_end, cjk, line_break if first else 0, level, space_level if first else level, rtl, joined, indent))
+    return True
+
+
+def _split_levels(pieces: list[str], levels) -> list[tuple[str, int, bool]]:
+    """Pieces cut again where the bidi level changes: (text, level, whether it continues the piece before)."""
+    out: list[tuple[str, int, bool]] = []
+    offset = 0
+    for piece in pieces:
+        start = offset
+        for k in range(offset + 1, offset + len(piece) + 1):
+            if k == offset + len(piece) or levels[k] != levels[start]:
+                out.append((piece[start - offset : k - offset], levels[start], start > offset))
+                start = k
+        offset += len(piece)
+    return out
 
 
 @dataclass(frozen=True)
@@ -69,11 +109,21 @@ class PlacedUnit:
 @dataclass(frozen=True)
 class Line:
     units: tuple[PlacedUnit, ...]
+    mark: PlacedUnit | None = None  # preserve mode: drawn before a line that continues a wrapped source line
+
+    @property
+    def continued(self) -> bool:
+        return self.mark is not None
+
+    @property
+    def drawn(self) -> tuple[PlacedUnit, ...]:
+        return (self.mark,) + self.units if self.mark else self.units
 
     @property
     def text(self) -> str:
-        """The characters actually drawn (missing glyphs are left out)."""
-        return "".join((" " if p.unit.space_before and n else "") + "".join(r.text for r in p.measured.runs) for n, p in enumerate(self.units))
+        """The characters actually drawn (missing glyphs are left out), with preserved indentation."""
+        indent = " " * self.units[0].unit.space_before if self.units and self.units[0].unit.newlines else ""
+        return indent + "".join((" " * p.unit.space_before if n else "") + "".join(r.text for r in p.measured.runs) for n, p in enumerate(self.units))
 
 
 @dataclass(frozen=True)
@@ -86,11 +136,22 @@ class FrameLayout:
 
     @property
     def text(self) -> str:
-        return "\n".join(line.text for line in self.lines)
+        """Drawn lines joined by newlines; a paragraph gap is an empty line."""
+        return "".join(_line_separator(line) + line.text if n else line.text for n, line in enumerate(self.lines))
+
+    @property
+    def overlap_text_lines(self) -> int:
+        """How many lines of `text` repeat the previous frame (paragraph gaps included)."""
+        return sum(1 + (n and _line_separator(line).count("\n") - 1) for n, line in enumerate(self.lines[: self.overlap_lines]))
 
     @property
     def new_words(self) -> int:
-        return sum(len(line.units) for line in self.lines[self.overlap_lines :])
+        """Words first shown in this frame (`count_words` of the text it adds)."""
+        return sum(not p.unit.joined for line in self.lines[self.overlap_lines :] for p in line.units)
+
+
+def _line_separator(line: Line) -> str:
+    return "\n" * max(1, line.units[0].unit.newlines if line.units else 1)
 
 
 class Layouter:
@@ -102,24 +163,87 @@ class Layouter:
         self.pitch = max(1, round(style.font_size * style.line_spacing))
         self.cjk_pitch = max(self.pitch, round(style.font_size * style.cjk_line_spacing))
         self.bottom = style.height - style.margin
+        self.preserve = style.whitespace == "preserve"
 
-    def _line_extent(self, items: list[MeasuredUnit], start: int, stop: int, wrap: bool) -> tuple[list[int], int, int]:
-        """Pen positions, left overhang and ink right edge of items[start:stop].
+    def _lead(self, unit: Unit, m: Measured) -> tuple[int, int | None]:
+        """Preserve mode: where a line's first unit starts, and where its continuation mark is (None: not continued).
+
+        A source line starts at its indentation; the lines it wraps onto keep
+        that indentation, marked, as editors show wrapped code. Indentation
+        gives way when a unit would not fit beside it.
+        """
+        if not self.preserve:
+            return 0, None
+        measurer = self.measurer
+        room = measurer.line_width - m.ink[2] + min(0, m.ink[0])
+        if unit.newlines:
+            return max(0, min(measurer.space * unit.space_before, room)), None
+        mark = measurer.mark.advance + measurer.space
+        indent = max(0, min(measurer.space * unit.indent, room - mark))
+        return indent + mark, indent
+
+    def _line_extent(self, items: list[MeasuredUnit], start: int, stop: int, wrap: bool, stretch: int = 0) -> tuple[list[int], int, int]:
+        """Pen positions (in logical order), left overhang and ink right edge of items[start:stop].
 
         With `wrap`, the line ends before the first unit that would make its ink
-        wider than the frame (a line always takes at least one unit).
+        wider than the frame, or that starts a source line (a line always takes
+        at least one unit). Units and the spaces between them are put in display
+        order by their bidi levels (rule L2); `stretch` pixels are shared among
+        the spaces (justify).
         """
-        space, line_width = self.measurer.space, self.measurer.line_width
+        space, line_width, mark = self.measurer.space, self.measurer.line_width, self.measurer.mark
         xs: list[int] = []
-        pen = left = right = 0
+        pen, mark_x = self._lead(*items[start])
+        left, right = (min(0, mark_x + mark.ink[0]), mark_x + mark.ink[2]) if mark_x is not None else (0, 0)
+        first = pen, left, right
         for k in range(start, stop):
             unit, m = items[k]
-            x = pen + space if xs and unit.space_before else pen
+            if xs and wrap and unit.newlines:
+                break
+            if unit.level or unit.space_level:  # display order can move any unit to either end: lay out the whole line
+                return self._bidi_extent(items, start, stop, wrap, first, stretch)
+            x = pen + space * unit.space_before if xs else pen
             new_left, new_right = min(left, x + m.ink[0]), max(right, x + m.ink[2])
             if wrap and xs and new_right - new_left > line_width:
                 break
             xs.append(x)
             pen, left, right = x + m.advance, new_left, new_right
+        if stretch:
+            return self._bidi_extent(items, start, start + len(xs), False, first, stretch)
+        return xs, left, right
+
+    def _bidi_extent(self, items: list[MeasuredUnit], start: int, stop: int, wrap: bool, first: tuple[int, int, int], stretch: int) -> tuple[list[int], int, int]:
+        """`_line_extent` for a line in display order, found by laying out each longer candidate line in full."""
+        best = None
+        for end in range(start + 1, stop + 1):
+            if wrap and end > start + 1 and items[end - 1].unit.newlines:
+                break
+            candidate = self._display_order(items[start:end], first, stretch)
+            if wrap and best is not None and candidate[2] - candidate[1] > self.measurer.line_width:
+                break
+            best = candidate
+        return best
+
+    def _display_order(self, line: list[MeasuredUnit], first: tuple[int, int, int], stretch: int) -> tuple[list[int], int, int]:
+        elements = []  # (level, width, unit index or -1 for a space)
+        for k, (unit, m) in enumerate(line):
+            if k and unit.space_before:
+                elements.append((unit.space_level, self.measurer.space * unit.space_before, -1))
+            elements.append((unit.level, m.advance, k))
+        order = [elements[k] for k in visual_order([level for level, _, _ in elements])]
+        spaces = sum(1 for _, _, k in elements if k < 0)
+        xs = [0] * len(line)
+        pen, left, right = first
+        seen = 0
+        for _, width, k in order:
+            if k < 0:
+                pen += width + (stretch * (seen + 1)) // spaces - (stretch * seen) // spaces
+                seen += 1
+                continue
+            m = line[k].measured
+            xs[k] = pen
+            left, right = min(left, pen + m.ink[0]), max(right, pen + m.ink[2])
+            pen += width
         return xs, left, right
 
     def fill(self, items: list[MeasuredUnit], start: int, limit: int, carry: tuple[Line, ...] = ()) -> tuple[FrameLayout, int]:
@@ -143,7 +267,8 @@ class Layouter:
             bottom = max(m.ink[3] for _, m in line)
             if baselines:
                 pitch = self.cjk_pitch if any(unit.cjk for unit, _ in line) else self.pitch
-                baseline = max(baselines[-1][0] + pitch, baselines[-1][1] - top + 1)
+                gap = self.pitch * max(0, line[0].unit.newlines - 1)  # blank lines before a paragraph
+                baseline = max(baselines[-1][0] + pitch, baselines[-1][1] - top + 1) + gap
             else:
                 baseline = self.style.margin + max(self.measurer.ascent, -top)
             if baseline + bottom > self.bottom:
@@ -158,8 +283,8 @@ class Layouter:
         return self._place(lines, [b for b, _ in baselines], len(carry)), i
 
     def _place(self, lines: list[tuple[list[MeasuredUnit], tuple[list[int], int, int]]], baselines: list[int], overlap: int) -> FrameLayout:
-        style = self.style
-        line_width = self.measurer.line_width
+        style, measurer = self.style, self.measurer
+        line_width = measurer.line_width
         if style.valign == "center" and lines:
             used = baselines[-1] + max(m.ink[3] for _, m in lines[-1][0]) - style.margin
             free = self.bottom - style.margin - used
@@ -167,17 +292,25 @@ class Layouter:
         placed_lines, missing = [], set()
         for n, ((line, (xs, left, right)), baseline) in enumerate(zip(lines, baselines)):
             width = right - left
+            rtl = line[0].unit.rtl_paragraph
+            align = style.align
+            if align in ("start", "end"):
+                align = "right" if rtl == (align == "start") else "left"
+            if align == "justify":
+                paragraph_ends = n == len(lines) - 1 or lines[n + 1][0][0].unit.newlines > 0
+                if self.preserve or paragraph_ends or not any(u.space_before for u, _ in line[1:]):
+                    align = "right" if rtl else "left"  # the last line of a paragraph sits at its start
+                else:
+                    xs, left, right = self._line_extent(line, 0, len(line), wrap=False, stretch=line_width - width)
+                    width = right - left
             shift = -left
-            gaps = [k for k in range(1, len(line)) if line[k][0].space_before]
-            if style.align == "center":
+            if align == "center":
                 shift += (line_width - width) // 2
-            elif style.align == "justify" and gaps and n < len(lines) - 1:
-                extra = line_width - width
-                xs = [x + (extra * sum(1 for g in gaps if g <= k)) // len(gaps) for k, x in enumerate(xs)]
-            if any(m.rtl for _, m in line):  # right-to-left line: mirror the order of the units
-                xs = [left + right - x - m.ink[0] - m.ink[2] for x, (_, m) in zip(xs, line)]  # keeps each ink box inside [left, right]
+            elif align == "right":
+                shift += line_width - width
             units = tuple(PlacedUnit(u, m, x + shift, baseline) for x, (u, m) in zip(xs, line))
-            placed_lines.append(Line(units))
+            mark_x = self._lead(*line[0])[1]
+            placed_lines.append(Line(units, PlacedUnit(Unit(measurer.mark.runs[0].text, 0), measurer.mark, shift + mark_x, baseline) if mark_x is not None else None))
             for _, m in line:
                 missing.update(m.missing)
         return FrameLayout(tuple(placed_lines), min(overlap, len(placed_lines)), frozenset(missing))

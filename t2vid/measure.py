@@ -3,31 +3,40 @@
 Everything layout decides rests on these numbers, so they come from the fonts
 themselves (Pillow's bboxes and advances), never from character counts.
 Measurements are cached per distinct text, which is what makes layout cheap:
-a 115-word frame repeats most of its words across a document.
+a 115-word frame repeats most of its words across a document. A unit of a
+right-to-left run is shaped right to left as a whole (raqm), so its
+punctuation lands on the side a reader expects; bitmap emoji fonts are
+measured at their one strike size and scaled to the text's.
 """
 
 from __future__ import annotations
 
+import math
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from t2vid.charset import needs_shaping
-from t2vid.fonts import FontChain, FontFace, coverage, load_font, resolve_face
-from t2vid.style import RenderStyle
+from t2vid.charset import CLOSING, KEPT_INVISIBLE, needs_shaping
+from t2vid.fonts import FontChain, FontFace, bitmap_strike, coverage, load_font, resolve_face
+from t2vid.style import RenderStyle, default_family
 
-_RTL_BIDI = {"R", "AL"}
+CONTINUATION_MARK = "↪"  # preserve mode: starts a line that continues a wrapped source line
 MEASURE_CACHE_SIZE = 16_384  # units per cache generation (two are kept, ~10 MB): numbers and hashes would grow one cache forever
 
 
-@dataclass(frozen=True)
-class Unit:
-    """The smallest piece a line may break before: a word, or one CJK character."""
+class Unit(NamedTuple):
+    """The smallest piece a line may break before: a word, or one CJK character (a tuple: one per word of every document)."""
 
     text: str
-    space_before: bool
+    space_before: int  # spaces before it (0 or 1; in preserve mode the run's width, or the line's indentation)
     sentence_end: bool = False
     cjk: bool = False  # lines holding CJK get the taller CJK line pitch
+    newlines: int = 0  # line breaks before it: 1 starts a line, more leave blank lines (lines and preserve modes)
+    level: int = 0  # bidi embedding level: odd is right to left
+    space_level: int = 0  # bidi level of the whitespace before it
+    rtl_paragraph: bool = False  # its paragraph reads right to left (alignment start/end)
+    joined: bool = False  # the rest of the word before it, in the other direction ("0ا"): not a word of its own
+    indent: int = 0  # preserve mode: the indentation of its source line, which a continued line keeps
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,7 @@ class Run:
     text: str
     dx: int
     ink: tuple[int, int, int, int]  # x0, top, x1, bottom relative to (pen + dx, baseline)
+    rtl: bool = False  # shaped right to left
 
 
 @dataclass(frozen=True)
@@ -46,7 +56,7 @@ class Measured:
     runs: tuple[Run, ...]
     advance: int
     ink: tuple[int, int, int, int]  # union of run boxes relative to (pen, baseline)
-    rtl: bool
+    rtl: bool  # drawn right to left
     missing: str  # distinct characters no installed font covers
 
 
@@ -62,61 +72,91 @@ class Measurer:
 
     def __init__(self, style: RenderStyle, fallback: bool = True):
         self.style = style
-        self.face = FontFace(style.font, style.font_index) if style.font else resolve_face(None)
+        self.face = FontFace(style.font, style.font_index) if style.font else resolve_face(default_family(style.whitespace))
         self.chain = FontChain(self.face, fallback=fallback)
         font = load_font(self.face, style.font_size)
         ascent, _ = font.getmetrics() if hasattr(font, "getmetrics") else (style.font_size, style.font_size // 4)
         self.ascent = ascent
         self.space = round(font.getlength(" "))
         self.line_width = style.width - 2 * style.margin
+        self.unit_width = self.line_width  # widest unit a line takes (preserve mode: beside the continuation mark)
         self.text_height = style.height - 2 * style.margin
         self._primary_has_ascii = set(range(0x20, 0x7F)) <= coverage(self.face)
-        self._measured: dict[str, Measured | None] = {}
-        self._older: dict[str, Measured | None] = {}
+        self._measured: dict[str | tuple[str, bool], Measured | None] = {}
+        self._older: dict[str | tuple[str, bool], Measured | None] = {}
+        self.mark: Measured | None = None  # preserve mode: what starts a continued line
+        if style.whitespace == "preserve":
+            self.mark = self.measure(CONTINUATION_MARK)
+            if self.mark is None or not self.mark.runs or self.mark.missing or not self._fits_alone(self.mark):
+                self.mark = self.measure("»")  # every font with Latin-1 has it
+            self.unit_width -= self.mark.advance + self.space
 
-    def measure(self, text: str) -> Measured | None:
+    def measure(self, text: str, rtl: bool = False) -> Measured | None:
         """Runs, advance and ink box of `text`; None when nothing of it can be drawn (cached)."""
-        cached = self._measured.get(text, False)
+        key = (text, True) if rtl else text
+        cached = self._measured.get(key, False)
         if cached is False:
-            cached = self._older.get(text, False)
+            cached = self._older.get(key, False)
             if cached is False:
-                cached = self._measure(text)
+                cached = self._measure(text, rtl)
             if len(self._measured) >= MEASURE_CACHE_SIZE:  # two generations: frequent words survive, memory stays bounded
                 self._older, self._measured = self._measured, {}
-            self._measured[text] = cached
+            self._measured[key] = cached
         return cached
 
-    def _measure(self, text: str) -> Measured | None:
+    def _measure(self, text: str, rtl: bool = False) -> Measured | None:
         runs: list[tuple[FontFace, bool, str]] = []
         missing: list[str] = []
-        ascii_in_primary = self._primary_has_ascii and text.isascii() and text.isprintable()
+        ascii_in_primary = self._primary_has_ascii and text.isascii() and text.isprintable() and not rtl
         if ascii_in_primary:  # the common case: one run, no per-character lookups
             runs.append((self.face, False, text))
-        for char in "" if ascii_in_primary else text:
-            face = self.chain.face_for(char)
+        base_drawn = True
+        for k, char in enumerate("" if ascii_in_primary else text):
+            joiner = char in KEPT_INVISIBLE or 0xFE00 <= ord(char) <= 0xFE0F
+            if joiner and runs and base_drawn:  # joiners and variation selectors shape the run they are in
+                runs[-1] = (runs[-1][0], True, runs[-1][2] + char)
+                continue
+            if joiner and (not base_drawn or char in KEPT_INVISIBLE):  # selects or joins a character no font has, or nothing
+                continue
+            mark = unicodedata.category(char).startswith("M")
+            emoji = 0x1F1E6 <= ord(char) <= 0x1FAFF or text[k + 1 : k + 2] == "\ufe0f"  # emoji presentation: a colour font if there is one
+            face = self.chain.emoji_face_for(char) if emoji else self.chain.face_for(char)
             if face is None:
                 if char not in missing:
                     missing.append(char)
+                base_drawn = mark and base_drawn
                 continue
-            shaped = needs_shaping(char)
-            mark = unicodedata.category(char).startswith("M")
+            base_drawn = True
+            shaped = rtl or needs_shaping(char) or bitmap_strike(face) is not None
             if runs and (runs[-1][0] == face and (runs[-1][1] == shaped or mark)):
                 runs[-1] = (face, runs[-1][1], runs[-1][2] + char)
             else:
                 runs.append((face, shaped, char))
         placed, pen, box = [], 0, None
-        rtl = not ascii_in_primary and any(unicodedata.bidirectional(c) in _RTL_BIDI for c in text)
+        direction = {"direction": "rtl"} if rtl else {}
         for face, shaped, run_text in runs:
             font = load_font(face, self.style.font_size, shaped)
-            x0, top, x1, bottom = font.getbbox(run_text, anchor="ls") if not face.builtin else font.getbbox(run_text)
+            strike = bitmap_strike(face)
             if face.builtin:  # the built-in font has no baseline anchor: shift by its ascent
+                x0, top, x1, bottom = font.getbbox(run_text)
                 top, bottom = top - self.ascent, bottom - self.ascent
-            advance = round(font.getlength(run_text))
-            placed.append(Run(face, shaped, run_text, pen, (x0, top, x1, bottom)))
+            else:
+                x0, top, x1, bottom = font.getbbox(run_text, anchor="ls", **(direction if shaped else {}))
+            advance = font.getlength(run_text, **(direction if shaped else {}))
+            if strike:  # a bitmap font is opened at its strike size and scaled to the text's
+                scale = self.style.font_size / strike
+                x0, top, x1, bottom = math.floor(x0 * scale), math.floor(top * scale), math.ceil(x1 * scale), math.ceil(bottom * scale)
+                advance *= scale
+            placed.append(Run(face, shaped, run_text, pen, (x0, top, x1, bottom), rtl and shaped))
+            pen += round(advance)
+        if rtl:  # runs in logical order are laid out right to left
+            ends = [run.dx for run in placed[1:]] + [pen]
+            placed = [replace(run, dx=pen - end) for run, end in zip(placed, ends)]
+        for run in placed:
+            x0, top, x1, bottom = run.ink
             if x1 > x0 and bottom > top:
-                run_box = (pen + x0, top, pen + x1, bottom)
+                run_box = (run.dx + x0, top, run.dx + x1, bottom)
                 box = run_box if box is None else (min(box[0], run_box[0]), min(box[1], run_box[1]), max(box[2], run_box[2]), max(box[3], run_box[3]))
-            pen += advance
         if placed:
             return Measured(tuple(placed), pen, box or (0, 0, 0, 0), rtl, "".join(missing))
         if missing:
@@ -125,32 +165,37 @@ class Measurer:
 
     def _fits_alone(self, m: Measured) -> bool:
         x0, top, x1, bottom = m.ink
-        return x1 - min(0, x0) <= self.line_width and bottom - top <= self.text_height
+        return x1 - min(0, x0) <= self.unit_width and bottom - top <= self.text_height
 
     def prepare(self, units: list[Unit]) -> tuple[list[MeasuredUnit], set[str]]:
         """Measure every unit, break units wider than a line, drop what cannot be drawn."""
         out: list[MeasuredUnit] = []
         missing: set[str] = set()
         for unit in units:
-            m = self.measure(unit.text)
+            rtl = unit.level % 2 == 1
+            m = self.measure(unit.text, rtl)
             if m is None:
                 continue
             missing.update(m.missing)
             if not m.runs:
                 continue
+            if m.missing and unit.space_before and not unit.newlines:
+                drawn = m.runs[0].text[0]
+                if drawn != unit.text[0] and drawn in CLOSING:  # "great 🎉!" without an emoji font: "great!", not "great !"
+                    unit = unit._replace(space_before=0)
             if self._fits_alone(m):
                 out.append(MeasuredUnit(unit, m))
                 continue
-            for n, (piece, pm) in enumerate(self._break(unit.text)):
+            for n, (piece, pm) in enumerate(self._break(unit.text, rtl)):
                 if pm is None or not pm.runs:
                     continue
                 if not self._fits_alone(pm):  # one glyph bigger than the frame: cannot be drawn legibly
                     missing.update(c for c in piece if not c.isspace())
                     continue
-                out.append(MeasuredUnit(Unit(piece, unit.space_before and n == 0, unit.sentence_end, unit.cjk), pm))
+                out.append(MeasuredUnit(unit._replace(text=piece, space_before=unit.space_before if n == 0 else 0, newlines=unit.newlines if n == 0 else 0, space_level=unit.space_level if n == 0 else unit.level), pm))
         return out, missing
 
-    def _break(self, text: str) -> list[tuple[str, Measured | None]]:
+    def _break(self, text: str, rtl: bool = False) -> list[tuple[str, Measured | None]]:
         """Split an over-long token into pieces that each fit a line, with their measurements.
 
         Each piece's end is estimated from the cached widths of its clusters
@@ -158,24 +203,42 @@ class Measurer:
         kerning or ink overhang makes it too wide: usually one measurement per
         piece (measuring every prefix made path-heavy text 10x slower).
         """
-        clusters: list[str] = []
-        for char in text:
-            if clusters and unicodedata.category(char).startswith("M"):
-                clusters[-1] += char
-            else:
-                clusters.append(char)
-        widths = [max(1, m.advance) if (m := self.measure(c)) is not None and m.runs else 0 for c in clusters]
+        clusters = grapheme_clusters(text)
+        widths = [max(1, m.advance) if (m := self.measure(c, rtl)) is not None and m.runs else 0 for c in clusters]
         pieces, start = [], 0
         while start < len(clusters):
             end, used = start, 0
-            while end < len(clusters) and used + widths[end] <= self.line_width:
+            while end < len(clusters) and used + widths[end] <= self.unit_width:
                 used += widths[end]
                 end += 1
             end = max(end, start + 1)
-            measured = self._measure("".join(clusters[start:end]))
+            measured = self._measure("".join(clusters[start:end]), rtl)
             while end > start + 1 and (measured is None or not self._fits_alone(measured)):
                 end -= 1
-                measured = self._measure("".join(clusters[start:end]))
+                measured = self._measure("".join(clusters[start:end]), rtl)
             pieces.append(("".join(clusters[start:end]), measured))
             start = end
         return pieces
+
+
+def grapheme_clusters(text: str) -> list[str]:
+    """What a reader sees as one character: a base with its marks, an emoji ZWJ sequence, a flag.
+
+    A token is only ever broken between clusters, so no emoji or accent is cut in two.
+    """
+    clusters: list[str] = []
+    for char in text:
+        if clusters and (_extends(char) or clusters[-1][-1] == "\u200d" or (_regional(char) and _regional(clusters[-1][-1]) and len(clusters[-1]) % 2)):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return clusters
+
+
+def _extends(char: str) -> bool:
+    """Marks, joiners, variation selectors, emoji skin tones and tags: part of the cluster before them."""
+    return unicodedata.category(char).startswith("M") or char in KEPT_INVISIBLE or 0x1F3FB <= ord(char) <= 0x1F3FF
+
+
+def _regional(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF

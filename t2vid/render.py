@@ -13,17 +13,19 @@ from collections import OrderedDict
 
 from PIL import Image, ImageColor, ImageDraw
 
-from t2vid.fonts import load_font
+from t2vid.fonts import bitmap_strike, load_font
 from t2vid.layout import FrameLayout, Layouter
 from t2vid.measure import Run
 from t2vid.png import encode_png
 from t2vid.style import RenderStyle
 
 MASK_CACHE_BYTES = 32 << 20  # pixels plus objects; bounds a worker's memory
+MARK_INK = 0.3  # the continuation mark is drawn lighter than text: seen, but not read as a character (Tesseract drops it)
 
 
-def _size(mask: Image.Image | None) -> int:
-    return 1000 + (mask.width * mask.height if mask is not None else 0)  # measured: ~800 bytes of objects per mask
+def _size(mask) -> int:
+    images = mask if isinstance(mask, tuple) else (mask,) if mask is not None else ()
+    return 1000 + sum(len(image.getbands()) * image.width * image.height for image in images)  # measured: ~800 bytes of objects per mask
 
 
 class Renderer:
@@ -31,13 +33,15 @@ class Renderer:
 
     def __init__(self, style: RenderStyle):
         self.style = style
-        self._masks: OrderedDict[tuple, Image.Image | None] = OrderedDict()
+        self._masks: OrderedDict[tuple, Image.Image | tuple[Image.Image, Image.Image] | None] = OrderedDict()
         self._mask_bytes = 0
         self._fg = _colour(style.fg, style.mode)
         self._bg = _colour(style.bg, style.mode)
+        self._mark = _blend(style.fg, style.bg, MARK_INK, style.mode)
 
-    def _mask(self, run: Run) -> Image.Image | None:
-        key = (run.face, run.shaped, run.text)
+    def _mask(self, run: Run):
+        """The run's coverage mask, or (colour image, alpha) for a colour bitmap font such as emoji."""
+        key = (run.face, run.shaped, run.rtl, run.text)
         mask = self._masks.get(key, False)
         if mask is not False:
             self._masks.move_to_end(key)
@@ -46,29 +50,49 @@ class Renderer:
         mask = None
         if x1 > x0 and bottom > top:
             font = load_font(run.face, self.style.font_size, run.shaped)
-            mask = Image.new("L", (x1 - x0, bottom - top), 0)
-            if run.face.builtin:
-                ImageDraw.Draw(mask).text((-x0, -top - _builtin_ascent(font)), run.text, fill=255, font=font)
+            direction = {"direction": "rtl"} if run.rtl else {}
+            if bitmap_strike(run.face):
+                mask = self._bitmap_glyphs(run, font, direction)
             else:
-                ImageDraw.Draw(mask).text((-x0, -top), run.text, fill=255, font=font, anchor="ls")
+                mask = Image.new("L", (x1 - x0, bottom - top), 0)
+                if run.face.builtin:
+                    ImageDraw.Draw(mask).text((-x0, -top - _builtin_ascent(font)), run.text, fill=255, font=font)
+                else:
+                    ImageDraw.Draw(mask).text((-x0, -top), run.text, fill=255, font=font, anchor="ls", **direction)
         self._masks[key] = mask
         self._mask_bytes += _size(mask)
         while self._mask_bytes > MASK_CACHE_BYTES:
             self._mask_bytes -= _size(self._masks.popitem(last=False)[1])
         return mask
 
+    def _bitmap_glyphs(self, run: Run, font, direction: dict) -> tuple[Image.Image, Image.Image]:
+        """Drawn at the font's one strike size, then scaled to the run's ink box (the layouter scaled the box alike)."""
+        sx0, stop, sx1, sbottom = font.getbbox(run.text, anchor="ls", **direction)
+        strike = Image.new("RGBA", (max(1, sx1 - sx0), max(1, sbottom - stop)), (0, 0, 0, 0))
+        ImageDraw.Draw(strike).text((-sx0, -stop), run.text, font=font, anchor="ls", embedded_color=True, fill=self.style.fg, **direction)
+        x0, top, x1, bottom = run.ink
+        scaled = strike.convert("RGBa").resize((x1 - x0, bottom - top), Image.Resampling.LANCZOS).convert("RGBA")  # premultiplied: no dark fringes
+        colour = scaled.convert("RGB") if self.style.mode == "RGB" else scaled.convert("L")
+        return colour, scaled.getchannel("A")
+
     def draw(self, frame: FrameLayout) -> Image.Image:
         image = Image.new(self.style.mode, (self.style.width, self.style.height), self._bg)
         canvas = image.im
         left = self.style.margin
         for line in frame.lines:
-            for placed in line.units:
+            for placed in line.drawn:
+                fg = self._mark if placed is line.mark else self._fg
                 for run in placed.measured.runs:
                     mask = self._mask(run)
-                    if mask is not None:
-                        x, y = left + placed.x + run.dx + run.ink[0], placed.baseline + run.ink[1]
-                        # The core paste skips Image.paste's per-call checks: half the cost of drawing a frame.
-                        canvas.paste(self._fg, (x, y, x + mask.width, y + mask.height), mask.im)
+                    if mask is None:
+                        continue
+                    x, y = left + placed.x + run.dx + run.ink[0], placed.baseline + run.ink[1]
+                    # The core paste skips Image.paste's per-call checks: half the cost of drawing a frame.
+                    if isinstance(mask, tuple):
+                        colour, alpha = mask
+                        canvas.paste(colour.im, (x, y, x + alpha.width, y + alpha.height), alpha.im)
+                    else:
+                        canvas.paste(fg, (x, y, x + mask.width, y + mask.height), mask.im)
         return image
 
     def encode(self, image: Image.Image) -> bytes:
@@ -89,6 +113,12 @@ def encode_image(image: Image.Image, style: RenderStyle) -> bytes:
 
 def _colour(value: str, mode: str):
     return ImageColor.getcolor(value, mode)
+
+
+def _blend(fg: str, bg: str, share: float, mode: str):
+    """`share` of the way from the background to the text colour."""
+    mixed = tuple(round(b + (f - b) * share) for f, b in zip(ImageColor.getrgb(fg), ImageColor.getrgb(bg)))
+    return _colour("#%02x%02x%02x" % mixed[:3], mode)
 
 
 def _builtin_ascent(font) -> int:

@@ -35,6 +35,7 @@ from t2vid.pipeline import (
     commit_shard,
     input_digest,
 )
+from t2vid.png import deflate_encoder
 from t2vid.sources import BUILTIN_SAMPLE, RawRecord, iter_records, resolve_sources
 from t2vid.writer import OutputDir, shard_name
 
@@ -208,6 +209,7 @@ def _manifest(config: SynthConfig, summary: RunSummary, status: str) -> dict:
         "shards": sorted(summary.shards),
         "rejects": [s.replace("shards/", "rejects/") for s in sorted(summary.shards)],
         "config": config_for_manifest(config),
+        "png_deflate": deflate_encoder(config.style.png_compress_level) if config.style.image_format == "png" else None,
         "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "ray_storage": config.ray_storage if config.engine == "ray" else None, "output": config.output, "shards_resumed": summary.shards_resumed, "nodes": dict(sorted(summary.nodes.items())), "stage_seconds": {name: round(seconds, 3) for name, seconds in summary.stage_seconds.items()}},
     }
 

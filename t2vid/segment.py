@@ -28,7 +28,7 @@ def segment(context: str, layouter: Layouter, segmenter: str = "words", words_pe
     """Split `context` into frames; `overlap` repeats the last lines of a frame atop the next."""
     if segmenter not in SEGMENTERS:
         raise ValueError(f"unknown segmenter {segmenter!r}; choose one of {', '.join(SEGMENTERS)}")
-    items, missing = layouter.measurer.prepare(split_units(context))
+    items, missing = layouter.measurer.prepare(split_units(context, layouter.style.whitespace))
     budget = words_per_frame if segmenter in ("words", "sentences") else None  # units per frame, carried ones included
     frames: list[FrameLayout] = []
     start = 0

@@ -17,11 +17,12 @@ from t2vid.adapt import Sample
 from t2vid.budget import Budget
 from t2vid.config import SynthConfig
 from t2vid.errors import OutputWriteError
+from t2vid.fonts import resolve_face
 from t2vid.layout import Layouter
 from t2vid.rejects import Reject
 from t2vid.render import Renderer
 from t2vid.segment import Segmentation, segment
-from t2vid.style import RenderStyle, StyleJitter
+from t2vid.style import RenderStyle, StyleJitter, default_family
 from t2vid.writer import OutputDir
 
 FIT_BUDGET_SCALES = (0.9, 0.8, 0.7)  # font-size steps tried by --fit-budget, with the `fit` segmenter
@@ -74,6 +75,7 @@ class SampleStages:
         self.jitter = StyleJitter(config.jitter_fonts, config.jitter_font_sizes) if config.style_jitter else None
         self._engines: dict[RenderStyle, tuple[Layouter, Renderer]] = {}
         self._segmented: OrderedDict[tuple, Segmentation] = OrderedDict()
+        self._default_font = resolve_face(default_family(config.style.whitespace))
 
     def engines(self, style: RenderStyle) -> tuple[Layouter, Renderer]:
         pair = self._engines.get(style)
@@ -94,10 +96,19 @@ class SampleStages:
                 self._segmented.popitem(last=False)
         return cached
 
+    def _with_whitespace(self, style: RenderStyle, whitespace: str) -> RenderStyle:
+        """The preset's mode for this record; the mode's default font unless the run names its own."""
+        if style.font == self._default_font.path and style.font_index == self._default_font.index:
+            face = resolve_face(default_family(whitespace))
+            style = replace(style, font=face.path, font_index=face.index)
+        return replace(style, whitespace=whitespace)
+
     def segment(self, sample: Sample) -> Segmented | Reject:
         """Frames for the sample's context in its (possibly jittered) style, then the budget check."""
         config = self.config
         style = self.jitter.pick(config.style, config.seed, sample.id) if self.jitter else config.style
+        if sample.whitespace and config.whitespace is None and sample.whitespace != style.whitespace:
+            style = self._with_whitespace(style, sample.whitespace)
         seg = self._segmentation(sample.context, style, config.segmenter)
         if not seg.frames:
             missing = "".join(seg.missing_glyphs)
@@ -158,12 +169,12 @@ class SampleStages:
             "height": style.height,
         }
         if config.overlap:
-            record["overlap_lines"] = [frame.overlap_lines for frame in seg.frames]
+            record["overlap_lines"] = [frame.overlap_text_lines for frame in seg.frames]
         if sample.turns:
             record["turns"] = list(sample.turns)
         if sample.meta:
             record["meta"] = sample.meta
         if style != config.style:
-            record["style"] = {"font": style.font, "font_size": style.font_size, "fg": style.fg, "bg": style.bg}
+            record["style"] = {"font": style.font, "font_size": style.font_size, "fg": style.fg, "bg": style.bg, "whitespace": style.whitespace}
         words = sum(frame.new_words for frame in seg.frames)
         return Written(record, len(frame_texts), words, seg.missing_glyphs, written, len(frame_texts) - written)

@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass, replace
 from PIL import ImageColor
 
 IMAGE_FORMATS = ("png", "jpg", "webp")
-ALIGNS = ("left", "justify", "center")
+ALIGNS = ("start", "end", "left", "center", "justify")  # start/end follow the paragraph direction (right for Arabic, Hebrew)
+WHITESPACE_MODES = ("collapse", "lines", "preserve")
 VALIGNS = ("top", "center")
 MODES = ("L", "RGB")
 
@@ -27,7 +28,7 @@ class RenderStyle:
     margin: int = 10
     line_spacing: float = 1.15
     cjk_line_spacing: float = 1.3  # ideographs fill the em box: at 1.15 Tesseract misreads 3% of Chinese, at 1.3 0.7%
-    align: str = "left"
+    align: str = "start"
     valign: str = "top"
     fg: str = "#000000"
     bg: str = "#ffffff"
@@ -36,6 +37,7 @@ class RenderStyle:
     quality: int = 90
     png_compress_level: int = 1
     png_bits: int = 8  # 4: 16 grey levels, ~30% faster to encode and ~20% smaller (mode L only)
+    whitespace: str = "lines"  # collapse: one run of words (the paper); lines: keep line breaks; preserve: also indentation
 
     def validate(self) -> None:
         """Raise ValueError with one line that names the bad setting."""
@@ -48,7 +50,7 @@ class RenderStyle:
         for name in ("line_spacing", "cjk_line_spacing"):
             if not 0.8 <= getattr(self, name) <= 4:
                 raise ValueError(f"--{name.replace('_', '-')} {getattr(self, name)} is outside 0.8..4")
-        for name, allowed in (("align", ALIGNS), ("valign", VALIGNS), ("mode", MODES), ("image_format", IMAGE_FORMATS)):
+        for name, allowed in (("align", ALIGNS), ("whitespace", WHITESPACE_MODES), ("valign", VALIGNS), ("mode", MODES), ("image_format", IMAGE_FORMATS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
         for name in ("fg", "bg"):
@@ -66,6 +68,11 @@ class RenderStyle:
     def key(self) -> str:
         """A short digest that changes whenever any pixel could change."""
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def default_family(whitespace: str) -> str | None:
+    """The font family used when none is given: preserved columns only line up in a monospaced font."""
+    return "monospace" if whitespace == "preserve" else None
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 
-from t2vid.charset import is_invisible
+from t2vid.charset import CLOSING, OPENING, count_words, is_invisible
 from t2vid.fonts import resolve_face
-from t2vid.layout import CLOSING, OPENING, Layouter, split_units
+from t2vid.layout import Layouter, split_units
 from t2vid.render import Renderer, encode_image
 from t2vid.segment import segment
 from t2vid.style import RenderStyle
@@ -27,7 +27,8 @@ def _style(**kwargs) -> RenderStyle:
 
 
 def _squash(text: str) -> str:
-    return "".join(c for c in text if not c.isspace() and not is_invisible(c))
+    """The text without whitespace, invisible characters and variation selectors (they pick a glyph's look, nobody reads them)."""
+    return "".join(c for c in text if not c.isspace() and not is_invisible(c) and not 0xFE00 <= ord(c) <= 0xFE0F)
 
 
 def _check(text: str, style: RenderStyle, segmenter="fit", words=115, overlap=0):
@@ -39,16 +40,21 @@ def _check(text: str, style: RenderStyle, segmenter="fit", words=115, overlap=0)
         pixels = np.asarray(renderer.draw(frame).convert("L"))
         ink = pixels < 250
         assert not ink[:m].any() and not ink[-m:].any() and not ink[:, :m].any() and not ink[:, -m:].any()
-    drawn = "".join("\n".join(f.text.split("\n")[f.overlap_lines:]) for f in result.frames)
+    drawn = "".join("\n".join(f.text.split("\n")[f.overlap_text_lines :]) for f in result.frames)
     missing = set(result.missing_glyphs)
     assert _squash(drawn) == _squash("".join(c for c in text if c not in missing))
     return result
 
 
 text_strategy = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)) | st.sampled_from(list(" \n\t\u200b\u200f\u0301\u0308ЖжاًمあいうＡ漢字，。「」W=/-_.")),
+    alphabet=st.characters(blacklist_categories=("Cs",)) | st.sampled_from(list(" \n\t\u200b\u200f\u200d\u0301\u0308ЖжاًمあいうＡ漢字，。「」W=/-_.")),
     max_size=400,
 )
+# Code-like text: newlines, blank lines, tabs, deep indentation and lines far wider than a frame.
+code_strategy = st.lists(
+    st.tuples(st.sampled_from(["", "    ", "\t", "\t\t  ", " " * 40]), st.text(alphabet="abcxyz_=()[]:,. 0123456789\t", max_size=160)),
+    max_size=30,
+).map(lambda lines: "\n".join(indent + body for indent, body in lines))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -59,9 +65,22 @@ text_strategy = st.text(
     height=st.integers(224, 1024),
     segmenter=st.sampled_from(["words", "sentences", "fit"]),
     overlap=st.integers(0, 2),
+    whitespace=st.sampled_from(["collapse", "lines", "preserve"]),
 )
-def test_fit_guarantee_and_fidelity_for_any_text(text, font_size, width, height, segmenter, overlap):
-    _check(text, _style(width=width, height=height, font_size=font_size), segmenter, 20, overlap)
+def test_fit_guarantee_and_fidelity_for_any_text(text, font_size, width, height, segmenter, overlap, whitespace):
+    _check(text, _style(width=width, height=height, font_size=font_size, whitespace=whitespace), segmenter, 20, overlap)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=code_strategy, font_size=st.integers(8, 40), width=st.integers(160, 640), whitespace=st.sampled_from(["lines", "preserve"]), overlap=st.integers(0, 2))
+def test_fit_guarantee_and_fidelity_for_code(text, font_size, width, whitespace, overlap):
+    _check(text, _style(width=width, height=320, font_size=font_size, whitespace=whitespace), "words", 30, overlap)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=text_strategy)
+def test_word_count_is_the_number_of_units(text):
+    assert count_words(text) == sum(not unit.joined for unit in split_units(text))
 
 
 @settings(max_examples=15, deadline=None)

@@ -6,10 +6,13 @@ import json
 import shutil
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from PIL import Image
 
 from t2vid.budget import Budget
+from t2vid.charset import count_words
 from t2vid.cli import main
+from t2vid.layout import split_units
 from t2vid.inspect.stats import PANEL_HEIGHT, PLOT_WIDTH, Distribution, Panel, collect_stats, detect_language, draw_histograms, nice_step
 
 from conftest import license_text, shard_lines, synth_records
@@ -158,3 +161,9 @@ def test_a_broken_reject_line_names_its_location(out, tmp_path, capsys):
     assert main(["stats", str(broken)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{rejects}:3: reject has no string 'reason'" in err
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.one_of(st.characters(codec="utf-8"), st.sampled_from("中文，。「」（）かな한글 abc“”—\u00ad\u0301\u200b\n")), max_size=200))
+def test_frame_word_count_is_the_layouters_unit_count(text):
+    assert count_words(text) == sum(not unit.joined for unit in split_units(text))

@@ -53,7 +53,7 @@ def test_fixture_contract_and_rejects(tmp_path):
         for path in sample["images"]:
             with Image.open(out / path) as image:
                 assert image.size == (224, 224)
-    rocket_drawable = FontChain(resolve_face(None)).face_for("🚀") is not None  # fonts-symbola has it
+    rocket_drawable = FontChain(resolve_face(None)).face_for("🚀") is not None  # fonts-noto-color-emoji or fonts-symbola has it
     expected = [] if rocket_drawable else ["🚀"]
     assert [s["missing_glyphs"] for s in samples] == [[], [], expected]
     assert manifest["missing_glyphs"] == ({} if rocket_drawable else {"🚀": 1})

@@ -10,6 +10,7 @@ import multiprocessing
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
+from itertools import chain, islice
 from typing import Iterable, Iterator
 
 from t2vid.config import SynthConfig
@@ -23,13 +24,21 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def run_local(config: SynthConfig, dataset_names: tuple[str, ...], chunks: Iterable[WorkChunk]) -> Iterator[ChunkResult]:
+    """Chunks on a process pool; in this process when there is one worker or only one chunk.
+
+    Starting a pool means starting and importing t2vid in every worker (~1 s
+    on two loaded cores): more than a small input such as the built-in sample
+    takes to render.
+    """
     work = partial(process_chunk, config, dataset_names)
-    if config.workers == 1:
-        yield from map(work, chunks)
+    chunks = iter(chunks)
+    head = list(islice(chunks, 2))
+    if config.workers == 1 or len(head) < 2:
+        yield from map(work, chain(head, chunks))
         return
     with process_pool(config.workers) as pool:
         window: deque = deque()
-        for chunk in chunks:
+        for chunk in chain(head, chunks):
             window.append(pool.submit(work, chunk))
             if len(window) >= 2 * config.workers:
                 yield window.popleft().result()

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from t2vid.charset import script_counts
+from t2vid.charset import count_words, script_counts
 from t2vid.errors import UsageError
 
 LANGUAGE_SAMPLE_CHARS = 3000
@@ -102,7 +102,7 @@ def detect_language(text: str) -> str:
         return "ja" if counts["kana"] >= 0.1 * cjk else "zh"
     if counts["latin"] / letters >= 0.5:
         words = re.findall(r"[a-z]+", sample.lower())
-        english = sum(1 for word in words if word in ENGLISH_WORDS)
+        english = sum(map(ENGLISH_WORDS.__contains__, words))
         return "en" if words and english / len(words) >= ENGLISH_SHARE else "latin"
     return "other"
 
@@ -117,7 +117,6 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
     from tqdm import tqdm
 
     from t2vid.budget import Budget
-    from t2vid.layout import split_units
     from t2vid.output import read_manifest, read_output
 
     if tokenizer and not profile:
@@ -135,8 +134,8 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
         frames_per_sample.append(frames)
         files.update(record["images"])
         for text in texts:
-            words.append(len(split_units(text)))
-            chars.append(sum(1 for c in text if not c.isspace()))
+            words.append(count_words(text))
+            chars.append(len("".join(text.split())))
         languages[detect_language("\n".join(texts))] += 1
         glyphs = set(record["missing_glyphs"])
         missing.update(glyphs)

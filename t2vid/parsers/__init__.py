@@ -10,6 +10,7 @@ from t2vid.errors import UsageError
 from t2vid.parsers import datasets  # noqa: F401  - registers the parsers presets name
 from t2vid.parsers.base import PARSER_FIELDS, PARSERS, Preset
 from t2vid.presets import configs_dir, read_named_config
+from t2vid.style import WHITESPACE_MODES
 
 
 def list_presets() -> dict[str, Preset]:
@@ -24,6 +25,9 @@ def load_preset(name_or_path: str) -> Preset:
         preset = Preset(**data)
     except TypeError as exc:
         raise UsageError(f"preset {path}: {exc}") from None
+    bad = {k: v for k, v in dict(preset.whitespace_by_dataset or {}).items() if v not in WHITESPACE_MODES}
+    if not isinstance(preset.whitespace_by_dataset, dict) or bad:
+        raise UsageError(f"preset {path.stem}: `whitespace_by_dataset` maps dataset names to one of {', '.join(WHITESPACE_MODES)} (got {bad or preset.whitespace_by_dataset!r})")
     missing = [key for key in PARSER_FIELDS[preset.parser] if not isinstance(preset.fields, dict) or key not in preset.fields]
     if missing:
         raise UsageError(f"preset {path.stem}: `fields` must name {', '.join(missing)} for parser {preset.parser}")

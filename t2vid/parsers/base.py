@@ -23,6 +23,7 @@ class Preset:
     instruction_template: str | None = None
     min_context_words: int = 0
     options: dict = field(default_factory=dict)
+    whitespace_by_dataset: dict = field(default_factory=dict)  # dataset or subset name -> whitespace mode
 
 
 @dataclass(frozen=True)

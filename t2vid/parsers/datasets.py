@@ -18,6 +18,7 @@ from typing import Callable
 
 from t2vid.parsers.base import Parsed, Preset, parser, require_text
 from t2vid.rejects import Rejected
+from t2vid.charset import count_words
 
 
 def require_texts(record: dict, name: str) -> list[str]:
@@ -231,8 +232,8 @@ def read_text(prompt: str, answer: str, options: dict) -> Parsed | None:
         raise Rejected("no_question", "read-the-text prompt without a blank line before the question")
     context, question = body[: breaks[-1].start()].strip(), body[breaks[-1].end():].strip()
     limit = options.get("max_question_words", 100)
-    if len(question.split()) > limit:
-        raise Rejected("question_too_long", f"last paragraph too long for a question ({len(question.split())} words, more than {limit})")
+    if count_words(question) > limit:
+        raise Rejected("question_too_long", f"last paragraph too long for a question ({count_words(question)} words, more than {limit})")
     if not context:
         raise Rejected("empty_document", "read-the-text prompt with an empty text")
     return Parsed(context, question, answer, meta={"template": "read_text"})
@@ -250,7 +251,7 @@ def split_prompt(record: dict, preset: Preset, templates: tuple[Template, ...], 
         if parsed is not None:
             return parsed
     unmatched = f"{preset.fields['prompt']} matches no {family} template"
-    words = len(prompt.split())
+    words = count_words(prompt)
     if words < preset.min_context_words:
         raise Rejected("no_long_context", f"no long context ({words} words, fewer than {preset.min_context_words}; {unmatched})")
     raise Rejected("no_template", unmatched)
