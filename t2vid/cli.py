@@ -85,7 +85,8 @@ def cli():
 @click.option("--workers", type=int, default=None, help="Worker processes.  [default: all cores]")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--ray-address", default=None, help="Ray cluster address (default: start a local Ray).")
-@click.option("--overwrite", is_flag=True, help="Delete OUT and start over instead of resuming.")
+@click.option("--overwrite", is_flag=True, help="Delete t2vid's files in OUT and start over instead of resuming (only in a folder t2vid made).")
+@click.option("--repair", is_flag=True, help="On resume, check that every frame file of complete shards exists and redraw the ones that do not.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary.")
 @click.pass_context
 def synth(ctx, sources, config_file, **options):

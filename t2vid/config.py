@@ -53,6 +53,7 @@ class SynthConfig:
     engine: str = "local"
     ray_address: str | None = None
     overwrite: bool = False
+    repair: bool = False
     quiet: bool = False
 
     def validate(self) -> None:
@@ -77,7 +78,7 @@ class SynthConfig:
                 raise UsageError(message)
 
 
-RUNTIME_KEYS = ("workers", "engine", "ray_address", "overwrite", "quiet", "output")  # may differ on resume
+RUNTIME_KEYS = ("workers", "engine", "ray_address", "overwrite", "repair", "quiet", "output")  # may differ on resume
 STYLE_KEYS = {f.name for f in fields(RenderStyle)}
 CONFIG_KEYS = {f.name for f in fields(SynthConfig)} - {"style"}
 

@@ -7,19 +7,40 @@ worker got there first. Everything is written under a temporary name and
 renamed into place: a killed run leaves either a whole file or none.
 Order of commit per shard: frames, JSONL, rejects, completion marker; the
 manifest last.
+
+Ownership: a folder is t2vid's only if it holds OWNER_FILE, a small JSON
+file written when t2vid created the folder (or found it empty) that names
+the tool, the format version and what the folder is (`synth` or `export`).
+Nothing is ever deleted from a folder without it, and inside one only names
+t2vid itself writes are deleted (OWN_NAMES and the layout's name patterns).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import shutil
 import signal
+import stat
 import tempfile
 from pathlib import Path
 
+from t2vid import __version__
+from t2vid.config import UsageError
+
 MANIFEST = "manifest.json"
 TMP_DIR = ".tmp"
+LOCK = ".lock"
+OWNER_FILE = ".t2vid-owner.json"
+OWNER_FORMAT = 1  # version of the ownership marker (and of the layout it vouches for)
+# Files of OUT that t2vid writes, relative to OUT: nothing else is ever deleted from it.
+OWN_NAMES = re.compile(
+    r"(manifest\.json|\.manifest\.json\.\d+\.tmp"
+    r"|shards/shard-\d{5,}\.(jsonl|done\.json)|rejects/shard-\d{5,}\.jsonl|(shards|rejects)/\.shard-\d{5,}\.[a-z.]+\.\d+\.tmp"
+    r"|frames/[0-9a-f]{2}/[0-9a-f]{24}/f\d{3,}\.(png|jpg|webp))"
+)
 FAILPOINT_ENV = "T2VID_FAILPOINT"
 _failpoint_hits: dict[str, int] = {}
 
@@ -36,6 +57,76 @@ def failpoint(name: str) -> None:
 
 def shard_name(number: int) -> str:
     return f"shard-{number:05d}"
+
+
+class OwnershipError(UsageError):
+    """A folder t2vid would write into or delete from is not provably its own (a usage error)."""
+
+
+def owner_of(folder: str | os.PathLike) -> dict | None:
+    """The ownership marker of `folder` when it is t2vid's (a regular file, not a link), else None."""
+    path = Path(folder) / OWNER_FILE
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode) or os.lstat(path).st_size > 1 << 20:
+            return None
+        marker = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    ok = isinstance(marker, dict) and marker.get("tool") == "t2vid" and isinstance(marker.get("format"), int) and isinstance(marker.get("kind"), str)
+    return marker if ok else None
+
+
+def claim_folder(folder: str | os.PathLike, kind: str, what: str) -> dict:
+    """Make `folder` t2vid's `kind` folder, or refuse: missing or empty -> marked now; marked `kind` -> kept; else OwnershipError.
+
+    `what` names the folder in messages (e.g. "output directory"). Returns the marker.
+    """
+    root = Path(folder)
+    if root.is_symlink() or (root.exists() and not root.is_dir()):
+        raise OwnershipError(f"{what} {root} exists and is not a directory")
+    marker = owner_of(root)
+    if marker is not None:
+        if marker["kind"] != kind:
+            raise OwnershipError(f"{what} {root} is a t2vid {marker['kind']} folder, not a {kind} folder; pick another -o")
+        if marker["format"] > OWNER_FORMAT:
+            raise OwnershipError(f"{what} {root} was written by a newer t2vid (layout format {marker['format']}); upgrade t2vid or pick another -o")
+        return marker
+    if root.exists() and any(root.iterdir()):
+        raise OwnershipError(f"{what} {root} is not empty and was not made by t2vid (no {OWNER_FILE}); t2vid writes only into a new or empty folder, so pick another -o")
+    root.mkdir(parents=True, exist_ok=True)
+    marker = {"tool": "t2vid", "format": OWNER_FORMAT, "kind": kind, "created_by": __version__}
+    write_owner(root, marker)
+    return marker
+
+
+def write_owner(root: Path, marker: dict) -> None:
+    write_atomic(root / OWNER_FILE, (json.dumps(marker, indent=2, sort_keys=True) + "\n").encode())
+
+
+def remove_own_files(root: Path, relative_paths) -> None:
+    """Delete the given files of t2vid's folder `root`, then the folders they leave empty; never follows a link out."""
+    parents = set()
+    for relative in relative_paths:
+        path = root / relative
+        if os.path.islink(path) or path.is_file():
+            path.unlink(missing_ok=True)
+            parents.update(p for p in path.parents if p != root and root in p.parents)
+    for folder in sorted(parents, key=lambda p: len(p.parts), reverse=True):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (something else lives there) or already gone
+            pass
+
+
+def own_files(root: Path, folder: str) -> list[str]:
+    """Files below OUT/`folder` (relative to OUT) whose names t2vid writes; links are not followed."""
+    found = []
+    for parent, dirs, names in os.walk(root / folder):
+        for name in names:
+            relative = (Path(parent) / name).relative_to(root).as_posix()
+            if OWN_NAMES.fullmatch(relative):
+                found.append(relative)
+    return sorted(found)
 
 
 class OutputDir:
@@ -60,14 +151,32 @@ class OutputDir:
         return f"f{index:0{max(3, len(str(count - 1)))}d}.{extension}"
 
     def prepare(self) -> None:
+        """The layout's folders, refusing a link or a file where one should be (t2vid never writes through links)."""
         for sub in ("shards", "rejects", "frames", TMP_DIR):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+            path = self.root / sub
+            if path.is_symlink() or (path.exists() and not path.is_dir()):
+                raise OwnershipError(f"{path} is a link or a file, not the folder t2vid writes there; remove it or pick another -o")
+            path.mkdir(parents=True, exist_ok=True)
 
     def lock(self) -> bool:
-        """Hold an exclusive lock on OUT for this process's lifetime; False when another run holds it."""
+        """Hold an exclusive lock on OUT/.lock for this process's lifetime; False when another run holds it.
+
+        The lock file is opened without following a link and never truncated,
+        so a `.lock` that points elsewhere is refused rather than emptied.
+        """
         import fcntl
 
-        self._lock = open(self.root / ".lock", "w")
+        path = self.root / LOCK
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise OwnershipError(f"{path} is a symbolic link; t2vid does not follow it (remove it)") from None
+            raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise OwnershipError(f"{path} is not a regular file; remove it")
+        self._lock = os.fdopen(fd, "r+b")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -122,6 +231,31 @@ class OutputDir:
             return None
         return counts
 
+    def images_of(self, shard: str) -> list[str | None]:
+        """The image paths named by the records of a shard this run committed; None for a line that does not read."""
+        images: list[str | None] = []
+        with open(self.root / shard, "rb") as handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                    named = record["images"]
+                    images.extend(image if isinstance(image, str) else None for image in named)
+                except (ValueError, RecursionError, TypeError, KeyError):
+                    images.append(None)
+        return images
+
+    def repair_frames(self, number: int) -> bool:
+        """True when a complete shard names a frame file that is gone (it must be redone); its incomplete frame folders are removed so they are drawn again."""
+        damaged, redo = set(), False
+        for image in self.images_of(self.shard_path(number).relative_to(self.root).as_posix()):
+            if image is None or not OWN_NAMES.fullmatch(image):
+                redo = True  # not a line t2vid wrote: the shard is redone, nothing outside frames/ is touched
+            elif not _is_regular(self.root / image):
+                damaged.add(Path(image).parent.as_posix())
+        for folder in damaged:
+            remove_own_files(self.root, own_files(self.root, folder))
+        return redo or bool(damaged)
+
     def write_manifest(self, manifest: dict) -> None:
         write_atomic(self.root / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
 
@@ -130,6 +264,13 @@ class OutputDir:
             return json.loads((self.root / MANIFEST).read_text())
         except (OSError, ValueError):
             return None
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 class StagedFile:
