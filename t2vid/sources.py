@@ -156,7 +156,7 @@ def _read_datasets(source: Source, split: str, subset: str | None) -> Iterator[t
     import datasets
     import huggingface_hub
 
-    datasets.logging.set_verbosity_error()
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)  # a bad file is our one-line error, not also a log line
     huggingface_hub.utils.logging.set_verbosity_error()
     datasets.disable_progress_bars()
     try:
