@@ -260,10 +260,15 @@ class OutputDir:
         write_atomic(self.root / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
 
     def read_manifest(self) -> dict | None:
+        """The manifest of a resumed run, or None when there is none that reads as an object (it is rewritten)."""
+        path = self.root / MANIFEST
         try:
-            return json.loads((self.root / MANIFEST).read_text())
-        except (OSError, ValueError):
+            if not _is_regular(path):
+                return None
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
             return None
+        return manifest if isinstance(manifest, dict) else None
 
 
 def _is_regular(path: Path) -> bool:
