@@ -35,6 +35,7 @@ TMP_DIR = ".tmp"
 LOCK = ".lock"
 OWNER_FILE = ".t2vid-owner.json"
 OWNER_FORMAT = 1  # version of the ownership marker (and of the layout it vouches for)
+MAX_OWNER_BYTES = 256 << 20  # an export's marker lists its files
 # Files of OUT that t2vid writes, relative to OUT: nothing else is ever deleted from it.
 OWN_NAMES = re.compile(
     r"(manifest\.json|\.manifest\.json\.\d+\.tmp"
@@ -67,7 +68,7 @@ def owner_of(folder: str | os.PathLike) -> dict | None:
     """The ownership marker of `folder` when it is t2vid's (a regular file, not a link), else None."""
     path = Path(folder) / OWNER_FILE
     try:
-        if not stat.S_ISREG(os.lstat(path).st_mode) or os.lstat(path).st_size > 1 << 20:
+        if not stat.S_ISREG(os.lstat(path).st_mode) or os.lstat(path).st_size > MAX_OWNER_BYTES:
             return None
         marker = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):
@@ -108,6 +109,8 @@ def remove_own_files(root: Path, relative_paths) -> None:
     parents = set()
     for relative in relative_paths:
         path = root / relative
+        if any(p.is_symlink() for p in path.parents if root in p.parents):
+            continue  # a folder on the way was replaced by a link: what it points to is not t2vid's
         if os.path.islink(path) or path.is_file():
             path.unlink(missing_ok=True)
             parents.update(p for p in path.parents if p != root and root in p.parents)
@@ -127,6 +130,47 @@ def own_files(root: Path, folder: str) -> list[str]:
             if OWN_NAMES.fullmatch(relative):
                 found.append(relative)
     return sorted(found)
+
+
+def _files_below(root: Path, path: Path) -> set[str]:
+    """Files at or under `path` (a file or a folder), relative to `root`; links are listed, never followed."""
+    if not path.is_dir() or path.is_symlink():
+        return {path.relative_to(root).as_posix()} if os.path.lexists(path) else set()
+    found = set()
+    for parent, _, names in os.walk(path):
+        found.update((Path(parent) / name).relative_to(root).as_posix() for name in names)
+    return found
+
+
+class ExportFolder:
+    """An export's DEST: claimed before writing, and on commit made to hold this export's files and no stale ones.
+
+    The marker lists the files the last export wrote. Files that were in
+    DEST when it was claimed and are not on that list are the user's: they
+    are never listed, so never deleted. This export's files are what its
+    writer returns plus whatever appeared in DEST while it ran (videos an
+    encoder wrote); a file the last export wrote and this one did not is
+    stale and removed.
+    """
+
+    def __init__(self, dest: str | os.PathLike):
+        self.root = Path(dest)
+        self.marker = claim_folder(self.root, "export", "destination")
+        listed = self.marker.get("files")
+        self.previous = {f for f in listed if isinstance(f, str) and _inside_relative(f)} if isinstance(listed, list) else set()
+        self.before = _files_below(self.root, self.root)
+        self.foreign = self.before - self.previous - {OWNER_FILE}
+
+    def commit(self, written: list[Path]) -> None:
+        appeared = _files_below(self.root, self.root) - self.before
+        files = (set().union(*(_files_below(self.root, Path(path)) for path in written)) | appeared) - self.foreign - {OWNER_FILE}
+        write_owner(self.root, {**self.marker, "files": sorted(files)})
+        remove_own_files(self.root, sorted(self.previous - files))
+
+
+def _inside_relative(relative: str) -> bool:
+    parts = Path(relative).parts
+    return bool(parts) and not Path(relative).is_absolute() and ".." not in parts
 
 
 class OutputDir:

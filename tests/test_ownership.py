@@ -96,3 +96,56 @@ def test_symlinked_marker_does_not_prove_ownership(tmp_path, capsys):
     (other / OWNER_FILE).symlink_to(real / OWNER_FILE)
     assert _synth(other, "--overwrite") == 2
     assert (other / "mine.txt").read_text() == "x"
+
+
+@pytest.fixture(scope="module")
+def synth_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("own") / "out"
+    assert main(["synth", str(GENERIC), "-o", str(out), *FAST]) == 0
+    return out
+
+
+FOREIGN = {
+    "webdataset": {"shard-00001.tar": b"my own tar", "notes.txt": b"notes"},
+    "hf": {"arrow/mine.txt": b"unrelated", "data/train-00000-of-00001.parquet": b"my parquet"},
+    "llamafactory": {"train.jsonl": b"my rows\n", "dataset_info.json": b"{}"},
+}
+
+
+@pytest.mark.parametrize("fmt", list(FOREIGN))
+def test_export_into_a_foreign_folder_is_refused_and_touches_nothing(synth_out, tmp_path, capsys, fmt):
+    dest = tmp_path / "dest"
+    for name, data in FOREIGN[fmt].items():
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        (dest / name).write_bytes(data)
+    before = tree_bytes(dest, skip=())
+    assert main(["export", str(synth_out), "--to", fmt, "-o", str(dest), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "not made by t2vid" in err and "--overwrite" not in err and err.count("\n") == 1
+    assert tree_bytes(dest, skip=()) == before
+
+
+def test_mix_into_a_foreign_folder_is_refused(synth_out, tmp_path, capsys):
+    video = tmp_path / "video.jsonl"
+    video.write_text(json.dumps({"video": "a.mp4", "conversations": [{"from": "human", "value": "<video>\nQ"}, {"from": "gpt", "value": "A"}]}) + "\n")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "train.json").write_text("mine")
+    assert main(["mix", "--synthetic", str(synth_out), "--video", str(video), "--counts", "1:1", "--to", "llava", "-o", str(dest), "-q"]) == 2
+    assert (dest / "train.json").read_text() == "mine"
+
+
+@pytest.mark.parametrize("fmt,first,second", [("webdataset", "1", "3"), ("hf", "1", "3")])
+def test_reexport_removes_only_its_own_stale_files(synth_out, tmp_path, fmt, first, second):
+    dest = tmp_path / "dest"
+    assert main(["export", str(synth_out), "--to", fmt, "-o", str(dest), "-q", "--shard-size", first]) == 0
+    many = {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()}
+    (dest / "notes.txt").write_text("added by the user")
+    (dest / next(p for p in ("data", ".") if (dest / p).is_dir()) / "mine.parquet").write_text("mine")
+    assert main(["export", str(synth_out), "--to", fmt, "-o", str(dest), "-q", "--shard-size", second]) == 0
+    now = {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()}
+    fresh = tmp_path / "fresh"
+    assert main(["export", str(synth_out), "--to", fmt, "-o", str(fresh), "-q", "--shard-size", second]) == 0
+    clean = {p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file()}
+    assert now - clean == {"notes.txt", next(f for f in now if f.endswith("mine.parquet"))}
+    assert len(many) > len(clean)

@@ -124,6 +124,7 @@ def mix(
 ) -> tuple[MixReport, list[str]]:
     """Write the mixed file and mix_report.json; returns the report and the missing real media paths."""
     from t2vid.output import make_dir, read_manifest
+    from t2vid.writer import ExportFolder
 
     fmt = load_format(format_name)
     if not isinstance(fmt, RowFormat):
@@ -146,6 +147,7 @@ def mix(
     else:
         encoder = fmt.media_encoder(options)
     make_dir(options.dest)
+    folder = ExportFolder(options.dest)
     writer = RowWriter(fmt, options, encoder)
     try:
         rows = [writer.make_row(item) for item in chosen_real]
@@ -157,7 +159,8 @@ def mix(
         rng.shuffle(rows)
         for row in rows:
             writer.write_row(row)
-        files = [os.path.relpath(path, options.dest) for path in writer.close()] + [REPORT]
+        written = writer.close()
+        files = [os.path.relpath(path, options.dest) for path in written] + [REPORT]
     except BaseException:
         writer.abort()
         raise
@@ -174,5 +177,5 @@ def mix(
         },
         files=files,
     )
-    write_json(options.dest / REPORT, asdict(report))
+    folder.commit([*written, write_json(options.dest / REPORT, asdict(report))])
     return report, missing
