@@ -125,6 +125,9 @@ def render(text, output, **options):
 
     config = build_config(options)
     style = replace(config.style, image_format=_format_from_name(output))
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder):
+        raise UsageError(f"-o {output}: folder {folder} does not exist")
     if text == "-":
         text = sys.stdin.read()
     images = render_text(text, style)
@@ -133,8 +136,11 @@ def render(text, output, **options):
     root, extension = os.path.splitext(output)
     paths = [output] if len(images) == 1 else [f"{root}-{n:03d}{extension}" for n in range(1, len(images) + 1)]
     for image, path in zip(images, paths):
-        with open(path, "wb") as handle:
-            handle.write(encode_image(image, style))
+        try:
+            with open(path, "wb") as handle:
+                handle.write(encode_image(image, style))
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     click.echo("\n".join(paths))
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from t2vid.config import UsageError
-from t2vid.exports.base import ExportOptions, Frames, Item, RowFormat, RowWriter, VideoFile, write_json
+from t2vid.exports.base import ExportError, ExportOptions, Frames, Item, RowFormat, RowWriter, VideoFile, write_json
 from t2vid.exports.items import iter_items
 from t2vid.exports.registry import check_options, load_format, progress_bar
 
@@ -150,7 +150,10 @@ def mix(
     folder = ExportFolder(options.dest)
     writer = RowWriter(fmt, options, encoder)
     try:
-        rows = [writer.make_row(item) for item in chosen_real]
+        try:
+            rows = [writer.make_row(item) for item in chosen_real]
+        except ExportError as exc:  # real rows this format cannot hold: the choice of --to, not a fault in the data
+            raise UsageError(f"--to {format_name} cannot take these --video rows: {exc}") from None
         with progress_bar(synthetic_count, "mix synthetic", progress) as bar:
             for index, item in enumerate(iter_items(Path(synthetic)) if chosen_synthetic else ()):
                 if index in chosen_synthetic:
