@@ -298,6 +298,10 @@ class OutputDir:
                 damaged.add(Path(image).parent.as_posix())
         for folder in damaged:
             remove_own_files(self.root, own_files(self.root, folder))
+            try:
+                (self.root / folder).rmdir()  # left empty when its only file was the one lost
+            except OSError:
+                pass
         return redo or bool(damaged)
 
     def write_manifest(self, manifest: dict) -> None:

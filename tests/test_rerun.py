@@ -94,3 +94,14 @@ def test_garbage_parquet_prints_one_line_only(tmp_path):
     result = subprocess.run([sys.executable, "-m", "t2vid.cli", "synth", str(garbage), "-o", str(tmp_path / "out"), "-q", "--workers", "1"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.startswith("t2vid: error:") and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_the_only_frame_of_a_sample_deleted_is_redrawn(tmp_path):
+    data = write_jsonl(tmp_path / "data.jsonl", [{"context": "a short context of one frame", "question": "q", "answer": "a"}])
+    out = tmp_path / "out"
+    assert _run(data, out) == 0
+    before = tree_bytes(out, skip=("manifest.json", ".lock"))
+    (frame,) = (out / "frames").rglob("*.png")
+    frame.unlink()  # leaves its sample's frame folder empty
+    assert _run(data, out) == 0
+    assert tree_bytes(out, skip=("manifest.json", ".lock")) == before
