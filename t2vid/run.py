@@ -117,6 +117,8 @@ def _claim_output(out: OutputDir, config: SynthConfig) -> bool:
             raise UsageError(f"another t2vid synth is writing to {root}")
         existing = out.read_manifest()
         committed = bool(own_files(root, "shards"))  # nothing committed: nothing to resume or lose
+        if existing is None and committed and not config.overwrite:
+            raise UsageError(f"{root} holds committed shards but no readable manifest, so their settings are unknown; use --overwrite to start over or pick another -o")
         if existing is not None and committed and not config.overwrite:
             before = _flatten(existing.get("config", {}) if isinstance(existing.get("config"), dict) else {})
             now = _flatten(config_for_manifest(config))

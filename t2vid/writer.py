@@ -40,7 +40,7 @@ MAX_OWNER_BYTES = 256 << 20  # an export's marker lists its files
 OWN_NAMES = re.compile(
     r"(manifest\.json|\.manifest\.json\.\d+\.tmp"
     r"|shards/shard-\d{5,}\.(jsonl|done\.json)|rejects/shard-\d{5,}\.jsonl|(shards|rejects)/\.shard-\d{5,}\.[a-z.]+\.\d+\.tmp"
-    r"|frames/[0-9a-f]{2}/[0-9a-f]{24}/f\d{3,}\.(png|jpg|webp))"
+    r"|\.t2vid-owner\.json\.\d+\.tmp|frames/[0-9a-f]{2}/[0-9a-f]{24}/f\d{3,}\.(png|jpg|webp))"
 )
 FAILPOINT_ENV = "T2VID_FAILPOINT"
 _failpoint_hits: dict[str, int] = {}
@@ -83,7 +83,7 @@ def claim_folder(folder: str | os.PathLike, kind: str, what: str) -> dict:
     `what` names the folder in messages (e.g. "output directory"). Returns the marker.
     """
     root = Path(folder)
-    if root.is_symlink() or (root.exists() and not root.is_dir()):
+    if root.exists() and not root.is_dir():
         raise OwnershipError(f"{what} {root} exists and is not a directory")
     marker = owner_of(root)
     if marker is not None:
@@ -233,7 +233,8 @@ class OutputDir:
         (self.root / TMP_DIR).mkdir(parents=True, exist_ok=True)
         for folder in (self.root, self.root / "shards", self.root / "rejects"):
             for stray in folder.glob(".*.tmp"):
-                stray.unlink(missing_ok=True)
+                if OWN_NAMES.fullmatch(stray.relative_to(self.root).as_posix()):
+                    stray.unlink(missing_ok=True)
 
     def has_frames(self, key: str) -> bool:
         return self.frame_dir(key).is_dir()

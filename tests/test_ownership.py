@@ -149,3 +149,19 @@ def test_reexport_removes_only_its_own_stale_files(synth_out, tmp_path, fmt, fir
     clean = {p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file()}
     assert now - clean == {"notes.txt", next(f for f in now if f.endswith("mine.parquet"))}
     assert len(many) > len(clean)
+
+
+def test_only_t2vids_temporary_names_are_cleared(tmp_path):
+    out = tmp_path / "out"
+    assert _synth(out) == 0
+    (out / ".my-editor.tmp").write_text("an editor's swap file")
+    assert _synth(out) == 0
+    assert (out / ".my-editor.tmp").read_text() == "an editor's swap file"
+
+
+def test_a_symlinked_destination_folder_is_usable(synth_out, tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    assert main(["export", str(synth_out), "--to", "webdataset", "-o", str(tmp_path / "link"), "-q"]) == 0
+    assert (real / "shard-00000.tar").is_file()

@@ -10,6 +10,7 @@ applied by `export`); a sharded writer never deletes by name pattern.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 
 from t2vid.exports.base import ExportOptions, Item, Writer
@@ -66,8 +67,8 @@ class ShardedWriter(Writer):
         return [staged.commit(self.folder / self.shard_name(number, count)) for number, staged in enumerate(self.staged)]
 
     def abort(self) -> None:
-        try:
+        """Discard every staged shard; a shard that fails to close is discarded all the same (the first error is the one reported)."""
+        with suppress(Exception):
             self._close_current()
-        finally:
-            for staged in self.staged:
-                staged.discard()
+        for staged in self.staged:
+            staged.discard()
