@@ -12,6 +12,8 @@ import os
 import stat
 from pathlib import Path
 
+from t2vid.errors import UsageError
+
 MAX_SMALL_FILE = 4 << 20  # a config, preset or profile file larger than this is not one
 
 _KINDS = (
@@ -47,8 +49,6 @@ def not_regular(path: str | os.PathLike, what: str) -> str | None:
 
 def read_small_text(path: str | os.PathLike, what: str, limit: int = MAX_SMALL_FILE) -> str:
     """A small UTF-8 file, refusing anything but a regular file and reading at most `limit` bytes."""
-    from t2vid.config import UsageError
-
     problem = not_regular(path, what)
     if problem:
         raise UsageError(problem)

@@ -20,8 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.files import kind_of, not_regular, regular_files_under
+from t2vid.rejects import Reject
 from t2vid.writer import owner_of
 
 LOCAL_FORMATS = {".json": "json", ".jsonl": "json", ".ndjson": "json", ".parquet": "parquet", ".csv": "csv"}
@@ -45,7 +46,7 @@ class RawRecord:
     position: int  # position across all sources of the run
     source: SourceRef
     record: Any  # the parsed value (normally a dict); None when `error` is set
-    error: str | None = None
+    error: Reject | None = None  # why the record could not be read (stage `read`)
     raw: str | None = None  # the raw text when it could not be parsed
 
 
@@ -140,7 +141,7 @@ def iter_records(sources: list[Source], split: str = "train", subset: str | None
             position += 1
 
 
-def _read(source: Source, split: str, subset: str | None) -> Iterator[tuple[Any, str | None, str | None]]:
+def _read(source: Source, split: str, subset: str | None) -> Iterator[tuple[Any, Reject | None, str | None]]:
     try:
         if source.kind == "json":
             yield from _read_json(source.paths[0])
@@ -172,7 +173,7 @@ def _read_datasets(source: Source, split: str, subset: str | None) -> Iterator[t
         raise UsageError(f"cannot load {source.name}{hint}: {first}") from None
 
 
-def _read_csv(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
+def _read_csv(path: str) -> Iterator[tuple[Any, Reject | None, str | None]]:
     """CSV rows as dicts of strings: no type guessing, so an answer "42" stays "42".
 
     A cell over CSV_FIELD_LIMIT (or any row the csv module cannot parse) is a
@@ -187,23 +188,28 @@ def _read_csv(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield None, f"CSV line {reader.reader.line_num} cannot be read ({exc})", None
+                yield None, Reject("read", "csv_unreadable_row", f"CSV line {reader.reader.line_num} cannot be read ({exc})"), None
                 continue
             if None in row:  # more cells than header columns
-                yield None, f"CSV line {reader.line_num} has {len(reader.fieldnames or []) + len(row[None])} cells for {len(reader.fieldnames or [])} columns", ",".join(str(v) for v in row.values() if not isinstance(v, list))
+                yield None, Reject("read", "csv_cell_count", f"CSV line {reader.line_num} has {len(reader.fieldnames or []) + len(row[None])} cells for {len(reader.fieldnames or [])} columns"), ",".join(str(v) for v in row.values() if not isinstance(v, list))
             else:
                 yield row, None, None
 
 
-def _problem(exc: Exception) -> str:
-    """Why one JSON value could not be read, in words; the caller says which line or element."""
+def _problem(exc: Exception) -> tuple[str, str]:
+    """Why one JSON value could not be read: its reject code and words; the caller says which line or element."""
     if isinstance(exc, RecursionError):
-        return f"is nested too deeply (over {MAX_DEPTH} levels)"
+        return "too_deeply_nested", f"is nested too deeply (over {MAX_DEPTH} levels)"
     if isinstance(exc, json.JSONDecodeError):
-        return f"is not valid JSON ({exc.msg} at character {exc.pos})"
+        return "invalid_json", f"is not valid JSON ({exc.msg} at character {exc.pos})"
     if isinstance(exc, ValueError) and "digits" in str(exc):  # int() refuses literals over sys.get_int_max_str_digits()
-        return f"has an integer of over {sys.get_int_max_str_digits()} digits"
-    return f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})"
+        return "integer_too_long", f"has an integer of over {sys.get_int_max_str_digits()} digits"
+    return "unreadable_record", f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})"
+
+
+def _read_reject(problem: tuple[str, str], where: str, suffix: str = "") -> Reject:
+    code, words = problem
+    return Reject("read", code, f"{where} {words}{suffix}")
 
 
 def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
@@ -218,7 +224,7 @@ def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-def _parsed(text: str) -> tuple[Any, str | None]:
+def _parsed(text: str) -> tuple[Any, tuple[str, str] | None]:
     """One JSON document -> (value, None), or (None, the problem)."""
     try:
         value = json.loads(text)
@@ -227,7 +233,7 @@ def _parsed(text: str) -> tuple[Any, str | None]:
     return (None, _problem(RecursionError())) if _too_deep(value) else (value, None)
 
 
-def _read_json(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
+def _read_json(path: str) -> Iterator[tuple[Any, Reject | None, str | None]]:
     """A .json array (read element by element), or JSON Lines (.jsonl, or a .json that is not an array)."""
     with open(path, encoding="utf-8-sig", errors="surrogateescape") as handle:
         head = handle.read(4096)
@@ -239,7 +245,7 @@ def _read_json(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
             if not line.strip():
                 continue
             value, problem = _parsed(line)
-            yield (value, None, None) if problem is None else (None, f"line {number} {problem}", line.rstrip("\n"))
+            yield (value, None, None) if problem is None else (None, _read_reject(problem, f"line {number}"), line.rstrip("\n"))
 
 
 _BRACKET_OR_QUOTE = re.compile(r'["\[\]{}]')
@@ -273,7 +279,7 @@ def _value_end(buffer: str, pos: int) -> int | None:
             return at
 
 
-def _read_json_array(handle, chunk_size: int = 1 << 20) -> Iterator[tuple[Any, str | None, str | None]]:
+def _read_json_array(handle, chunk_size: int = 1 << 20) -> Iterator[tuple[Any, Reject | None, str | None]]:
     """Stream the elements of a top-level JSON array without loading the file.
 
     A missing closing `]` or text after it is one more reject, so nothing in
@@ -293,21 +299,21 @@ def _read_json_array(handle, chunk_size: int = 1 << 20) -> Iterator[tuple[Any, s
             buffer, pos = handle.read(chunk_size), 0
             eof = not buffer
         if pos >= len(buffer):
-            yield None, f"the array has no closing ] after element {index - 1}", buffer[-2000:]
+            yield None, Reject("read", "array_not_closed", f"the array has no closing ] (after {index} elements)"), buffer[-2000:]
             return
         if buffer[pos] == "]":
             rest = buffer[pos + 1 :]
             while not rest.strip() and (more := handle.read(chunk_size)):
                 rest = more
             if rest.strip():
-                yield None, f"text after the closing ] of the array is ignored ({rest.strip()[:60]!r})", rest.strip()[:2000]
+                yield None, Reject("read", "text_after_array", f"text after the closing ] of the array is ignored ({rest.strip()[:60]!r})"), rest.strip()[:2000]
             return
         try:
             value, end = decoder.raw_decode(buffer, pos)
             problem = _problem(RecursionError()) if _too_deep(value) else None
         except json.JSONDecodeError as exc:
             if eof or len(buffer) - pos > MAX_ELEMENT_CHARS:
-                yield None, f"array element {index} is not valid JSON ({exc.msg}); the rest of the file cannot be read", buffer[pos : pos + 2000]
+                yield None, Reject("read", "invalid_json", f"array element {index} is not valid JSON ({exc.msg}); the rest of the file cannot be read"), buffer[pos : pos + 2000]
                 return
             more = handle.read(chunk_size)
             eof = not more
@@ -317,7 +323,7 @@ def _read_json_array(handle, chunk_size: int = 1 << 20) -> Iterator[tuple[Any, s
             value, problem, end = None, _problem(exc), _value_end(buffer, pos)
             if end is None:
                 if eof or len(buffer) - pos > MAX_ELEMENT_CHARS:
-                    yield None, f"array element {index} {problem}; the rest of the file cannot be read", buffer[pos : pos + 2000]
+                    yield None, _read_reject(problem, f"array element {index}", "; the rest of the file cannot be read"), buffer[pos : pos + 2000]
                     return
                 more = handle.read(chunk_size)
                 eof = not more
@@ -332,6 +338,6 @@ def _read_json_array(handle, chunk_size: int = 1 << 20) -> Iterator[tuple[Any, s
         if problem is None:
             yield value, None, None
         else:
-            yield None, f"array element {index} {problem}", buffer[pos:end][:2000]
+            yield None, _read_reject(problem, f"array element {index}"), buffer[pos:end][:2000]
         index += 1
         buffer, pos = buffer[end:], 0

@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 from t2vid import __version__
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 
 MANIFEST = "manifest.json"
 TMP_DIR = ".tmp"
