@@ -157,3 +157,27 @@ def test_a_symlink_in_frames_is_not_followed_into_an_export(out, tmp_path, capsy
             assert all(b"SECRET" not in archive.extractfile(m).read() for m in archive.getmembers() if m.isfile())
     assert run_cli(["validate", out]) == 1
     assert "link" in capsys.readouterr().out
+
+
+def test_a_device_or_deep_marker_is_a_validate_problem(out, capsys):
+    marker = out / "shards" / "shard-00000.done.json"
+    marker.write_text(DEEP)
+    assert run_cli(["validate", out]) == 1
+    assert "unreadable completion marker" in capsys.readouterr().out
+    marker.unlink()
+    marker.symlink_to("/dev/zero")
+    assert run_cli(["validate", out]) == 1
+    assert "symbolic link" in capsys.readouterr().out
+
+
+def test_diversity_names_a_fifo_and_a_deep_json_file(tmp_path, capsys):
+    import os
+
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    assert run_cli(["diversity", fifo]) == 2
+    assert "FIFO" in capsys.readouterr().err
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a":\n' + "[" * 50_000 + "]" * 50_000 + "}")
+    assert run_cli(["diversity", deep]) == 2
+    assert "nested too deeply" in capsys.readouterr().err

@@ -23,6 +23,7 @@ from t2vid.output import (
     json_lines,
     manifest_json,
     manifest_problems,
+    path_problem,
     record_problems,
     reject_problems,
 )
@@ -159,13 +160,18 @@ class OutputChecker:
     def check_markers(self, shards: list[str]) -> None:
         """Each shard's completion marker must exist and agree with what the shard holds."""
         for shard in shards:
-            marker = self.root / str(PurePosixPath(shard).with_suffix(".done.json"))
+            relative = str(PurePosixPath(shard).with_suffix(".done.json"))
+            marker = self.root / relative
+            problem = path_problem(self.root, relative, "shards")
+            if problem:
+                self.result.add(marker, problem)
+                continue
             try:
                 counts = json.loads(marker.read_text(encoding="utf-8"))
             except FileNotFoundError:
                 self.result.add(marker, "completion marker missing (the shard was never committed)")
                 continue
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, RecursionError) as exc:
                 self.result.add(marker, f"unreadable completion marker: {exc}")
                 continue
             if not isinstance(counts, dict):
