@@ -87,7 +87,8 @@ def cli():
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: a process pool on this machine; ray: one Ray task per work chunk, on a cluster or a local Ray.")
 @click.option("--ray-address", default=None, help="Ray cluster address, or `auto` for the cluster started on this machine (default: $RAY_ADDRESS, else a private local Ray).")
 @click.option("--ray-storage", type=click.Choice(RAY_STORAGES), default="driver", show_default=True, help="Who writes frames with --engine ray: driver (workers send them back; OUT only where synth runs) or shared (workers write; OUT mounted on every node).")
-@click.option("--overwrite", is_flag=True, help="Delete OUT and start over instead of resuming.")
+@click.option("--overwrite", is_flag=True, help="Delete t2vid's files in OUT and start over instead of resuming (only in a folder t2vid made).")
+@click.option("--repair", is_flag=True, help="On resume, check that every frame file of complete shards exists and redraw the ones that do not.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary.")
 @click.pass_context
 def synth(ctx, sources, config_file, **options):
@@ -126,6 +127,9 @@ def render(text, output, **options):
 
     config = build_config(options)
     style = replace(config.style, image_format=_format_from_name(output))
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder):
+        raise UsageError(f"-o {output}: folder {folder} does not exist")
     if text == "-":
         text = sys.stdin.read()
     images = render_text(text, style)
@@ -134,8 +138,11 @@ def render(text, output, **options):
     root, extension = os.path.splitext(output)
     paths = [output] if len(images) == 1 else [f"{root}-{n:03d}{extension}" for n in range(1, len(images) + 1)]
     for image, path in zip(images, paths):
-        with open(path, "wb") as handle:
-            handle.write(encode_image(image, style))
+        try:
+            with open(path, "wb") as handle:
+                handle.write(encode_image(image, style))
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     click.echo("\n".join(paths))
 
 

@@ -57,6 +57,7 @@ class SynthConfig:
     ray_address: str | None = None
     ray_storage: str = "driver"  # who writes frames with --engine ray: the driver (OUT on its machine only) or workers (OUT shared)
     overwrite: bool = False
+    repair: bool = False
     quiet: bool = False
 
     def validate(self) -> None:
@@ -76,13 +77,14 @@ class SynthConfig:
             (all(v is None or v >= 0 for v in (self.max_frames, self.min_frames, self.min_context_words)), "--max-frames, --min-frames and --min-context-words must be 0 or more"),
             (self.max_frames is None or self.min_frames is None or self.min_frames <= self.max_frames, f"--min-frames {self.min_frames} is above --max-frames {self.max_frames}"),
             (len(self.jitter_font_sizes) == 2 and 4 <= self.jitter_font_sizes[0] <= self.jitter_font_sizes[1] <= 512, f"--jitter-font-sizes must be MIN,MAX within 4..512, not {self.jitter_font_sizes}"),
+            (self.instruction_template is None or "{question}" in self.instruction_template, f"--instruction-template {self.instruction_template!r} has no {{question}} placeholder for the question (e.g. 'The video shows pages of a document. {{question}}')"),
         )
         for ok, message in checks:
             if not ok:
                 raise UsageError(message)
 
 
-RUNTIME_KEYS = ("workers", "engine", "ray_address", "ray_storage", "overwrite", "quiet", "output")  # may differ on resume
+RUNTIME_KEYS = ("workers", "engine", "ray_address", "ray_storage", "overwrite", "repair", "quiet", "output")  # may differ on resume
 STYLE_KEYS = {f.name for f in fields(RenderStyle)} - {"whitespace"}  # the run's whitespace setting may leave the choice to the preset
 CONFIG_KEYS = {f.name for f in fields(SynthConfig)} - {"style"}
 
@@ -105,10 +107,12 @@ FLAG_ALIASES = {
 
 def read_config_file(path: str | os.PathLike) -> dict:
     """A user YAML with the same keys as the flags (dashes or underscores)."""
+    from t2vid.files import kind_of, read_small_text
+
+    if kind_of(path) == "missing":
+        raise UsageError(f"cannot read config file {path}: no such file")
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise UsageError(f"cannot read config file {path}: {exc.strerror}") from None
+        data = yaml.safe_load(read_small_text(path, "config file")) or {}
     except yaml.YAMLError as exc:
         raise UsageError(f"config file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):

@@ -155,7 +155,7 @@ def test_errors_are_one_line_with_exit_2(synthetic, videos, tmp_path, capsys):
 def test_minicpmv_cannot_take_video_files(synthetic, videos, tmp_path, capsys):
     video_file, _ = videos
     code = main(["mix", "--synthetic", str(synthetic), "--video", str(video_file), "--ratio", "1:1", "--to", "minicpmv", "-o", str(tmp_path / "c")])
-    assert code == 1
+    assert code == 2
     assert "frames" in capsys.readouterr().err and not (tmp_path / "c" / "train.json").exists()
 
 

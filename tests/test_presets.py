@@ -339,7 +339,7 @@ def test_a_preset_file_path_works_and_unknown_names_are_usage_errors(tmp_path, c
 
 @pytest.mark.parametrize("text,message", [
     ("description: x\nparser: longalpaca\nfields: {instruction: instruction}\n", "t2vid: error: preset bad: `fields` must name prompt, answer for parser longalpaca"),
-    ("description: x\nparser: fields\nfeilds: {}\n", "unexpected keyword argument 'feilds'"),
+    ("description: x\nparser: fields\nfeilds: {}\n", "unknown key(s) feilds"),
     ("description: x\nparser: nosuch\nfields: {}\n", "t2vid: error: preset bad: unknown parser 'nosuch'"),
 ])
 def test_a_broken_preset_file_is_a_one_line_usage_error(tmp_path, capsys, text, message):

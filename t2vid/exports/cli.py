@@ -12,7 +12,7 @@ from t2vid.exports.registry import AS_IMAGES_FORMATS, FORMATS, PATH_STYLES, ROW_
 
 def common_options(function):
     options = [
-        click.option("-o", "--output", "dest", required=True, help="Destination directory (created; t2vid's own files in it are replaced)."),
+        click.option("-o", "--output", "dest", required=True, help="Destination directory: new, empty or an earlier t2vid export (only files t2vid wrote there are replaced or removed)."),
         click.option(
             "--paths",
             type=click.Choice(PATH_STYLES),

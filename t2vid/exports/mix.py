@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from t2vid.errors import UsageError
-from t2vid.exports.base import ExportOptions, Frames, Item, RowFormat, RowWriter, VideoFile, write_json
+from t2vid.exports.base import ExportError, ExportOptions, Frames, Item, RowFormat, RowWriter, VideoFile, write_json
 from t2vid.exports.items import iter_items
 from t2vid.exports.registry import check_options, load_format, progress_bar
 
@@ -124,6 +124,7 @@ def mix(
 ) -> tuple[MixReport, list[str]]:
     """Write the mixed file and mix_report.json; returns the report and the missing real media paths."""
     from t2vid.output import make_dir, read_manifest
+    from t2vid.writer import ExportFolder
 
     fmt = load_format(format_name)
     if not isinstance(fmt, RowFormat):
@@ -146,9 +147,13 @@ def mix(
     else:
         encoder = fmt.media_encoder(options)
     make_dir(options.dest)
+    folder = ExportFolder(options.dest)
     writer = RowWriter(fmt, options, encoder)
     try:
-        rows = [writer.make_row(item) for item in chosen_real]
+        try:
+            rows = [writer.make_row(item) for item in chosen_real]
+        except ExportError as exc:  # real rows this format cannot hold: the choice of --to, not a fault in the data
+            raise UsageError(f"--to {format_name} cannot take these --video rows: {exc}") from None
         with progress_bar(synthetic_count, "mix synthetic", progress) as bar:
             for index, item in enumerate(iter_items(Path(synthetic)) if chosen_synthetic else ()):
                 if index in chosen_synthetic:
@@ -157,7 +162,8 @@ def mix(
         rng.shuffle(rows)
         for row in rows:
             writer.write_row(row)
-        files = [os.path.relpath(path, options.dest) for path in writer.close()] + [REPORT]
+        written = writer.close()
+        files = [os.path.relpath(path, options.dest) for path in written] + [REPORT]
     except BaseException:
         writer.abort()
         raise
@@ -174,5 +180,5 @@ def mix(
         },
         files=files,
     )
-    write_json(options.dest / REPORT, asdict(report))
+    folder.commit([*written, write_json(options.dest / REPORT, asdict(report))])
     return report, missing

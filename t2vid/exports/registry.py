@@ -54,13 +54,19 @@ def progress_bar(total: int, description: str, show: bool):
 
 
 def export(out: str | os.PathLike, format_name: str, options: ExportOptions, progress: bool = True) -> ExportReport:
-    """Write OUT's samples to DEST in FORMAT; streams, so memory does not grow with the output."""
+    """Write OUT's samples to DEST in FORMAT; streams, so memory does not grow with the output.
+
+    DEST must be new, empty or an earlier export's (see `ExportFolder`): a
+    folder t2vid did not make is refused before anything is written.
+    """
     from t2vid.output import make_dir, read_manifest
+    from t2vid.writer import ExportFolder
 
     fmt = load_format(format_name)
     check_options(fmt, options)
     total = int(read_manifest(out).get("samples") or 0)
     make_dir(options.dest)
+    folder = ExportFolder(options.dest)
     writer = fmt.open(options)
     count = 0
     try:
@@ -73,5 +79,6 @@ def export(out: str | os.PathLike, format_name: str, options: ExportOptions, pro
     except BaseException:
         writer.abort()
         raise
+    folder.commit(files)
     names = [os.path.relpath(path, options.dest) for path in files]
     return ExportReport(format_name, str(options.dest), count, names)

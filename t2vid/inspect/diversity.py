@@ -125,6 +125,8 @@ def _whole_json(path: Path) -> Any:
     """A .json file that is neither an array nor JSON Lines: one value, possibly over many lines."""
     try:
         return json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except RecursionError:
+        raise UsageError(f"{path} is JSON nested too deeply to read") from None
     except ValueError as exc:
         raise UsageError(f"{path} is not valid JSON: {exc}") from None
 
@@ -150,7 +152,9 @@ def load_instructions(source: str | Path, field_path: str | None = None) -> tupl
     elif path.is_file():
         records = _records(path)
     else:
-        raise UsageError(f"no such file or directory: {source}")
+        from t2vid.files import not_regular
+
+        raise UsageError(not_regular(path, "source") or f"no such file or directory: {source}")
     found, skipped = [], 0
     for record in records:
         text = find_instruction(record, field_path)
