@@ -33,6 +33,7 @@ NAMED_CONFIG_KEYS: dict[str, dict[str, tuple[str, bool]]] = {
         "instruction_template": ("template", False),
         "min_context_words": ("count", False),
         "options": ("mapping", False),
+        "whitespace_by_dataset": ("mapping", False),
     },
     "profile": {
         "name": ("str", False),
