@@ -65,12 +65,15 @@ class Parsed:
 Parser = Callable[[dict, Preset], Parsed]
 PARSERS: dict[str, Parser] = {}
 PARSER_FIELDS: dict[str, tuple[str, ...]] = {}  # keys a preset's `fields` must have, checked when it is loaded
+CONTEXT_ONLY: set[str] = set()  # parsers that give no question or answer: usable with --tasks-only alone
 
 
-def parser(name: str, fields: tuple[str, ...] = ()) -> Callable[[Parser], Parser]:
+def parser(name: str, fields: tuple[str, ...] = (), questions: bool = True) -> Callable[[Parser], Parser]:
     def register(function: Parser) -> Parser:
         PARSERS[name] = function
         PARSER_FIELDS[name] = fields
+        if not questions:
+            CONTEXT_ONLY.add(name)
         return function
 
     return register
@@ -133,6 +136,8 @@ class Adapter:
         template = self.preset.instruction_template
         if template is not None and "{question}" not in template:
             raise UsageError("--instruction-template must contain {question}")
+        if self.preset.parser in CONTEXT_ONLY and not config.tasks_only:
+            raise UsageError(f"preset {self.preset.name} has no question or answer: use it with --tasks KIND[,KIND...] --tasks-only")
         self._parse = PARSERS[self.preset.parser]
         self._ids = IdMaker(dataset_names)
 

@@ -49,6 +49,11 @@ class SynthConfig:
     max_frames: int | None = None
     min_frames: int | None = None
     fit_budget: bool = False
+    tasks: tuple[str, ...] = ()  # generated task kinds (t2vid.tasks.TASK_KINDS)
+    tasks_per_sample: int = 3
+    tasks_only: bool = False
+    multiple_choice: bool = False
+    tasks_fps: float | None = None
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     engine: str = "local"
     ray_address: str | None = None
@@ -75,6 +80,21 @@ class SynthConfig:
         for ok, message in checks:
             if not ok:
                 raise UsageError(message)
+        self._validate_tasks()
+
+    def _validate_tasks(self) -> None:
+        from t2vid.tasks import TASK_KINDS
+
+        unknown = [kind for kind in self.tasks if kind not in TASK_KINDS]
+        checks = (
+            (not unknown, f"unknown task kind(s) {', '.join(map(repr, unknown))}; choose from {', '.join(TASK_KINDS)} (or all)"),
+            (self.tasks_per_sample >= 1, f"--tasks-per-sample must be at least 1, not {self.tasks_per_sample}"),
+            (self.tasks_fps is None or self.tasks_fps > 0, f"--tasks-fps must be above 0, not {self.tasks_fps}"),
+            (self.tasks or not (self.tasks_only or self.multiple_choice or self.tasks_fps), "--tasks-only, --multiple-choice and --tasks-fps need --tasks KIND[,KIND...]"),
+        )
+        for ok, message in checks:
+            if not ok:
+                raise UsageError(message)
 
 
 RUNTIME_KEYS = ("workers", "engine", "ray_address", "overwrite", "quiet", "output")  # may differ on resume
@@ -92,9 +112,21 @@ def parse_size(value: str) -> tuple[int, int]:
 
 
 # Flag names that are not setting names: flag -> (setting, transform).
+def task_kinds(value):
+    """`locate,order` or a list of kinds -> a tuple of kinds; `all` is every kind."""
+    from t2vid.tasks import TASK_KINDS
+
+    if value is None or isinstance(value, bool) or not isinstance(value, (str, list, tuple)):
+        return value
+    items = [value] if isinstance(value, str) else value
+    kinds = [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+    return tuple(dict.fromkeys(kind for part in kinds for kind in (TASK_KINDS if part == "all" else (part,))))
+
+
 FLAG_ALIASES = {
     "no_font_fallback": ("font_fallback", lambda value: not value),
     "jitter_font": ("jitter_fonts", lambda value: value),
+    "tasks": ("tasks", task_kinds),
 }
 
 
@@ -193,7 +225,14 @@ def build_config(values: dict) -> SynthConfig:
 
 
 def configs_dir(kind: str) -> Path:
-    """configs/<kind> of a checkout, installed as the package data t2vid.configs."""
+    """configs/<kind> of a checkout, installed as the package data t2vid.configs.
+
+    A checkout run from its own directory (PYTHONPATH) reads its own configs,
+    even when another checkout is installed in editable mode.
+    """
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "configs" / kind).is_dir():
+        return checkout / "configs" / kind
     from importlib import resources
 
     return Path(str(resources.files("t2vid.configs"))) / kind

@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from t2vid.charset import CJK_CLASS, script_counts
+from t2vid.charset import CJK_CLASS
 from t2vid.phrasings import (
     CHOICE_HEAD,
     CHOICE_HINT,
@@ -61,6 +61,8 @@ PIECE = re.compile(f"[{CJK_CLASS}]|[^\\s{CJK_CLASS}]+")
 NO_QUOTE = re.compile("[\"“”「」]")
 WORD_EDGE = "\"'“”‘’«»()[]{}<>.,;:!?"  # stripped from a token's ends before it is compared with a term
 SENTENCE_END = re.compile(r"[.!?](?=\s)|[。！？]")
+CJK_LETTER = re.compile(f"(?![\\u3000-\\u303f\\uff00-\\uff0f\\uff1a-\\uff20])[{CJK_CLASS}]")  # CJK, not its punctuation
+LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 
 
 @dataclass(frozen=True)
@@ -154,9 +156,7 @@ def read_frames(texts: list[str], overlap_lines: list[int] | None = None) -> Rea
 def language_of(text: str) -> str:
     """zh when Han characters outnumber Latin words, else en: which phrasings to use."""
     sample = text[:LANGUAGE_SAMPLE]
-    counts = script_counts(sample)
-    latin_words = len(re.findall(r"[A-Za-z\u00c0-\u024f]+", sample))
-    return "zh" if counts["han"] + counts["kana"] + counts["hangul"] > latin_words else "en"
+    return "zh" if len(CJK_LETTER.findall(sample)) > len(LATIN_WORD.findall(sample)) else "en"
 
 
 # --- needles ------------------------------------------------------------------
@@ -536,3 +536,24 @@ def _with_options(draw: _Draw, task: Task) -> Task | None:
     instruction = f"{task.instruction}\n{CHOICE_HEAD[language]}\n{listed}\n{CHOICE_HINT[language]}"
     letter = LETTERS[options.index(task.answer)]
     return Task(task.kind, instruction, letter, task.frames, {**task.details, "options": options})
+
+
+# --- samples ------------------------------------------------------------------
+
+
+def settings_of(config) -> TaskSettings | None:
+    """The task settings of a synth config (None: no tasks asked)."""
+    if not config.tasks:
+        return None
+    return TaskSettings(tuple(config.tasks), config.tasks_per_sample, config.multiple_choice, config.tasks_fps, config.seed)
+
+
+def with_tasks(conversation: list[tuple[str, str]], tasks: list[Task], tasks_only: bool) -> tuple[list[tuple[str, str]], list[dict]]:
+    """The sample's conversation with the task turns after its own (or instead of them), and the answer keys.
+
+    A task's `turn` is its index in the conversation: 0 is the record's
+    `instruction`/`answer`, n is `turns[n - 1]`, the order every export writes.
+    """
+    base = [] if tasks_only else list(conversation)
+    keys = [task.record(len(base) + n) for n, task in enumerate(tasks)]
+    return base + [(task.instruction, task.answer) for task in tasks], keys
