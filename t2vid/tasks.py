@@ -30,7 +30,9 @@ import hashlib
 import itertools
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable
 
 from t2vid.charset import CJK_CLASS
@@ -106,7 +108,11 @@ class Task:
 class DrawnLine:
     text: str
     frames: tuple[int, ...]  # every frame that shows the line, the first one first
-    pieces: tuple[tuple[int, int], ...]  # spans of words and CJK characters in `text`
+
+    @cached_property
+    def pieces(self) -> tuple[tuple[int, int], ...]:
+        """Spans of the words and CJK characters of `text` (on demand: most lines are never quoted)."""
+        return tuple(m.span() for m in PIECE.finditer(self.text))
 
 
 @dataclass(frozen=True)
@@ -149,7 +155,7 @@ def read_frames(texts: list[str], overlap_lines: list[int] | None = None) -> Rea
         frame_lines.append(tuple(ids))
     compact_lines = ["".join(text.split()) for text, _ in lines]
     starts = tuple(itertools.accumulate((len(c) for c in compact_lines[:-1]), initial=0)) if lines else ()
-    drawn = tuple(DrawnLine(text, tuple(frames), tuple(m.span() for m in PIECE.finditer(text))) for text, frames in lines)
+    drawn = tuple(DrawnLine(text, tuple(frames)) for text, frames in lines)
     return Reading(drawn, tuple(frame_lines), "".join(compact_lines), starts)
 
 
@@ -172,10 +178,16 @@ def needle_plan(settings: TaskSettings, sample_id: str, context: str) -> NeedleP
     words = NEEDLE_WORDS[language]
     variant = rng.choice(NEEDLE_VARIANTS)
     count = 1 if variant == "single" else rng.randint(2, 4)
-    combos = [c for c in itertools.product(words["attribute"], words["qualifier"], words["place"]) if _key_core(language, *c).casefold().replace(" ", "") not in compact]
-    if not combos:
+    chosen: list[tuple[str, str, str]] = []
+    for _ in range(ATTEMPTS * count):  # keys the context does not already mention
+        combo = (rng.choice(words["attribute"]), rng.choice(words["qualifier"]), rng.choice(words["place"]))
+        if combo not in chosen and "".join(_key_core(language, *combo).split()).casefold() not in compact:
+            chosen.append(combo)
+            if len(chosen) == (count if variant == "multi_key" else 1):
+                break
+    else:
         return None
-    chosen = rng.sample(combos, count) if variant == "multi_key" else [rng.choice(combos)] * count
+    chosen = chosen if variant == "multi_key" else chosen * count
     values: list[str] = []
     while len(values) < count:
         value = str(rng.randint(1000, 9_999_999))
@@ -392,39 +404,33 @@ def make_next(draw: _Draw) -> Task | None:
 
 
 def make_count(draw: _Draw) -> Task | None:
-    reading = draw.reading
-    low, high = COUNT_RANGE
-    per_term: dict[str, set[int]] = {}
-    for frame, ids in enumerate(reading.frame_lines):
-        for i in ids:
-            for term in _terms(reading.lines[i].text, draw.language):
-                per_term.setdefault(term, set()).add(frame)
-    candidates = sorted(term for term, frames in per_term.items() if low <= len(frames) <= high)
+    """A term whose every occurrence is whole, shown by 2-10 frames (carried lines count for the frame they are on)."""
+    reading, language = draw.reading, draw.language
+    joined = "\n".join(line.text for line in reading.lines)
+    if language == "zh":
+        occurrences = Counter(a + b for a, b in zip(joined, joined[1:]) if _is_han(a) and _is_han(b))
+        clean = lambda term: reading.compact.count(term) == joined.count(term)  # noqa: E731  never across a line break
+        fold = str
+    else:
+        occurrences = Counter(token.strip(WORD_EDGE) for token in joined.split())
+        folded = joined.casefold()
+        # Per line, occurrences as a substring are never fewer than whole words of the same case, so equal totals mean equal on every line.
+        clean = lambda term: folded.count(term.casefold()) == occurrences[term]  # noqa: E731
+        fold = str.casefold
+    candidates = sorted(term for term, n in occurrences.items() if n >= COUNT_RANGE[0] and (language == "zh" or (len(term) >= 4 and term.isalpha())))
     draw.rng.shuffle(candidates)
-    for term in candidates[:ATTEMPTS]:
-        if _counts_cleanly(reading, term, draw.language):
-            frames = tuple(sorted(per_term[term]))
+    frame_texts = [fold("\n".join(reading.lines[i].text for i in ids)) for ids in reading.frame_lines]
+    for term in candidates[: 4 * ATTEMPTS]:
+        if not clean(term):
+            continue
+        frames = tuple(k for k, text in enumerate(frame_texts) if fold(term) in text)
+        if COUNT_RANGE[0] <= len(frames) <= COUNT_RANGE[1]:
             return Task("count", _ask(draw, "count", "count", term=term), str(len(frames)), frames, {"term": term})
     return None
 
 
-def _terms(line: str, language: str) -> set[str]:
-    """Countable terms of a line: alphabetic words of 4+ letters; in Chinese, 2-character Han sequences."""
-    if language == "zh":
-        return {line[k : k + 2] for k in range(len(line) - 1) if _is_han(line[k]) and _is_han(line[k + 1])}
-    return {core for token in line.split() if len(core := token.strip(WORD_EDGE)) >= 4 and core.isalpha()}
-
-
 def _is_han(char: str) -> bool:
     return char.isalpha() and re.match(f"[{CJK_CLASS}]", char) is not None
-
-
-def _counts_cleanly(reading: Reading, term: str, language: str) -> bool:
-    """Every occurrence is the whole term: a whole word of the same case; in Chinese, never across a line break."""
-    if language == "zh":
-        return reading.compact.count(term) == sum(line.text.count(term) for line in reading.lines)
-    folded = term.casefold()
-    return all(line.text.casefold().count(folded) == sum(token.strip(WORD_EDGE) == term for token in line.text.split()) for line in reading.lines)
 
 
 def make_before_after(draw: _Draw) -> Task | None:
@@ -516,9 +522,11 @@ def _distractors(draw: _Draw, task: Task) -> list[str]:
     # next, first_last: text of the same size from other frames
     lines = draw.reading.lines
     size = len(PIECE.findall(task.answer))
-    pool = [i for i, line in enumerate(lines) if not set(line.frames) & set(task.frames) and len(line.pieces) >= size]
+    pool = [i for i, line in enumerate(lines) if not set(line.frames) & set(task.frames)]
     found: list[str] = []
     for i in rng.sample(pool, min(len(pool), 3 * CHOICES)):
+        if len(lines[i].pieces) < size:
+            continue
         text = lines[i].text if kind == "first_last" else _span(lines[i], rng.randint(0, len(lines[i].pieces) - size), size)
         if text != task.answer and text not in found:
             found.append(text)
