@@ -54,6 +54,7 @@ DEPTHS = (0.0, 0.25, 0.5, 0.75, 1.0)  # where needles go, as a share of the cont
 PHRASE_PIECES = {"en": (3, 6), "zh": (5, 10)}  # quoted passage length: words, or CJK characters
 NEXT_PIECES = {"en": (2, 4), "zh": (3, 6)}  # length of a `next` answer
 COUNT_RANGE = (2, 10)  # frames a counted term appears in
+FUNCTION_HAN = set("的了是在和之一不也就都而及与着或其为以于这那有个")  # a counted Chinese pair holds none: "号之" is no term
 LETTERS = "ABCDE"
 CHOICES = 4  # options per multiple-choice task, at most
 ATTEMPTS = 12  # random draws per task before a kind gives up on a sample
@@ -212,6 +213,7 @@ def insert_needles(context: str, plan: NeedlePlan | None) -> str:
     if plan is None:
         return context
     bounds = sorted({0, len(context), *(m.end() for m in SENTENCE_END.finditer(context))})
+    space = " " if re.match(r"[A-Za-z]", plan.needles[0].text) else ""  # Chinese facts go in without spaces
     placed = []
     for order, needle in enumerate(plan.needles):
         target = needle.depth * len(context)
@@ -220,7 +222,7 @@ def insert_needles(context: str, plan: NeedlePlan | None) -> str:
         placed.append((position, order, needle.text))
     for position, _, text in sorted(placed, reverse=True):
         before, after = context[:position], context[position:]
-        context = before + (" " if before else "") + text + (" " if after else "") + after
+        context = before + (space if before else "") + text + (space if after else "") + after
     return context
 
 
@@ -408,7 +410,7 @@ def make_count(draw: _Draw) -> Task | None:
     reading, language = draw.reading, draw.language
     joined = "\n".join(line.text for line in reading.lines)
     if language == "zh":
-        occurrences = Counter(a + b for a, b in zip(joined, joined[1:]) if _is_han(a) and _is_han(b))
+        occurrences = Counter(a + b for a, b in zip(joined, joined[1:]) if _is_han(a) and _is_han(b) and a not in FUNCTION_HAN and b not in FUNCTION_HAN)
         clean = lambda term: reading.compact.count(term) == joined.count(term)  # noqa: E731  never across a line break
         fold = str
     else:
