@@ -78,7 +78,7 @@ def read_rows(path: str) -> Iterator[tuple[int, Any]]:
         raise UsageError(f"--video {path}: no such file")
     for raw in iter_records(resolve_sources([path])):
         if raw.error:
-            raise UsageError(f"{path}: {raw.error}")
+            raise UsageError(f"{path}: {raw.error.detail}")
         yield raw.source.index + 1, raw.record
 
 
