@@ -518,8 +518,9 @@ def _distractors(draw: _Draw, task: Task) -> list[str]:
         if task.details["variant"] == "multi_value":
             values = task.answer.split(", ")
             others = [", ".join(reversed(values)), ", ".join(values[1:] + values[:1]), ", ".join(values[:-1])]
-        while len(set(others) - {task.answer}) < CHOICES - 1:
-            others.append(str(rng.randint(1000, 9_999_999)))
+        digits = len(task.answer.split(", ")[0])
+        while len(set(others) - {task.answer}) < CHOICES - 1:  # as many digits as the answer: length gives nothing away
+            others.append(str(rng.randint(10 ** (digits - 1), 10**digits - 1)))
         return sorted(set(others) - {task.answer}, key=others.index)[: CHOICES - 1]
     # next, first_last: text of the same size from other frames
     lines = draw.reading.lines
