@@ -130,9 +130,11 @@ class Reading:
         first = self.compact.find(needle)
         return first >= 0 and self.compact.find(needle, first + 1) < 0
 
-    def lines_at(self, start: int, end: int) -> range:
-        """Line numbers covering compact[start:end]."""
-        return range(bisect.bisect_right(self.starts, start) - 1, bisect.bisect_right(self.starts, max(start, end - 1)))
+    def first_frames(self, start: int, text: str) -> set[int]:
+        """The frames that first show the lines holding `text`, found at `start` in `compact`."""
+        end = start + len("".join(text.split()))
+        lines = range(bisect.bisect_right(self.starts, start) - 1, bisect.bisect_right(self.starts, max(start, end - 1)))
+        return {self.lines[i].frames[0] for i in lines}
 
 
 def read_frames(texts: list[str], overlap_lines: list[int] | None = None) -> Reading | None:
@@ -255,8 +257,8 @@ class _Draw:
         left, right = QUOTES[self.language]
         return f"{left}{text}{right}"
 
-    def phrase(self, line_ids: list[int], length: tuple[int, int] | None = None, at_end: bool = False) -> tuple[int, str] | None:
-        """A passage inside one of `line_ids` that occurs once in the reading."""
+    def phrase(self, line_ids: list[int], length: tuple[int, int] | None = None, at_end: bool = False) -> tuple[int, str, int] | None:
+        """A passage inside one of `line_ids` that occurs once in the reading: (line, text, offset of its end in the line)."""
         low, high = length or PHRASE_PIECES[self.language]
         for _ in range(ATTEMPTS):
             number = self.rng.choice(line_ids)
@@ -267,7 +269,7 @@ class _Draw:
             start = len(line.pieces) - size if at_end else self.rng.randint(0, len(line.pieces) - size)
             text = _span(line, start, size)
             if _is_passage(line, start, size) and self.reading.unique(text):
-                return number, text
+                return number, text, line.pieces[start + size - 1][1]
         return None
 
 
@@ -345,7 +347,7 @@ def make_locate(draw: _Draw) -> Task | None:
     found = draw.phrase(draw.single)
     if found is None:
         return None
-    number, phrase = found
+    number, phrase, _ = found
     frame = draw.reading.lines[number].frames[0]
     fps = draw.settings.fps
     hint = "locate_fps" if fps else "locate"
@@ -384,11 +386,8 @@ def make_next(draw: _Draw) -> Task | None:
             found = draw.phrase(list(range(len(lines))))
         if found is None:
             continue
-        number, phrase = found
+        number, phrase, end = found
         line = lines[number]
-        end = line.text.index(phrase) + len(phrase) if line.text.count(phrase) == 1 else -1
-        if end < 0:
-            continue
         after = [k for k, (a, _) in enumerate(line.pieces) if a >= end]
         if after:
             follow, start = number, after[0]
@@ -411,14 +410,19 @@ def make_count(draw: _Draw) -> Task | None:
     joined = "\n".join(line.text for line in reading.lines)
     if language == "zh":
         occurrences = Counter(a + b for a, b in zip(joined, joined[1:]) if _is_han(a) and _is_han(b) and a not in FUNCTION_HAN and b not in FUNCTION_HAN)
-        clean = lambda term: reading.compact.count(term) == joined.count(term)  # noqa: E731  never across a line break
         fold = str
+
+        def clean(term: str) -> bool:  # never across a line break
+            return reading.compact.count(term) == joined.count(term)
+
     else:
         occurrences = Counter(token.strip(WORD_EDGE) for token in joined.split())
         folded = joined.casefold()
-        # Per line, occurrences as a substring are never fewer than whole words of the same case, so equal totals mean equal on every line.
-        clean = lambda term: folded.count(term.casefold()) == occurrences[term]  # noqa: E731
         fold = str.casefold
+
+        def clean(term: str) -> bool:  # per line, substring hits are never fewer than whole words of the same case: equal totals, equal on every line
+            return folded.count(term.casefold()) == occurrences[term]
+
     candidates = sorted(term for term, n in occurrences.items() if n >= COUNT_RANGE[0] and (language == "zh" or (len(term) >= 4 and term.isalpha())))
     draw.rng.shuffle(candidates)
     frame_texts = [fold("\n".join(reading.lines[i].text for i in ids)) for ids in reading.frame_lines]
@@ -459,7 +463,7 @@ def make_needle(draw: _Draw) -> Task | None:
         if at < 0 or reading.compact.find(compact, at + 1) >= 0 or not reading.unique(needle.value):
             return None
         positions.append(at)
-    frames = sorted({reading.lines[i].frames[0] for at, n in zip(positions, plan.needles) for i in reading.lines_at(at, at + len("".join(n.text.split())))})
+    frames = sorted({frame for at, n in zip(positions, plan.needles) for frame in reading.first_frames(at, n.text)})
     records = [{"key": n.key, "value": n.value, "depth": n.depth, "text": n.text} for n in plan.needles]
     if plan.variant == "multi_value":
         values = [n.value for _, n in sorted(zip(positions, plan.needles), key=lambda pair: pair[0])]
@@ -467,7 +471,7 @@ def make_needle(draw: _Draw) -> Task | None:
         return Task("needle", instruction, ", ".join(values), tuple(frames), {"variant": plan.variant, "needles": records, "depth": None})
     asked = plan.needles[plan.asked]
     at = positions[plan.asked]
-    asked_frames = sorted({reading.lines[i].frames[0] for i in reading.lines_at(at, at + len("".join(asked.text.split())))})
+    asked_frames = sorted(reading.first_frames(at, asked.text))
     instruction = _ask(draw, "needle", "needle", key=asked.key)
     return Task("needle", instruction, asked.value, tuple(asked_frames), {"variant": plan.variant, "needles": records, "depth": asked.depth})
 
