@@ -13,7 +13,8 @@ import functools
 from dataclasses import dataclass
 
 from t2vid.charset import is_cjk
-from t2vid.config import UsageError, configs_dir, read_named_config
+from t2vid.errors import UsageError
+from t2vid.presets import configs_dir, read_named_config
 from t2vid.rejects import Reject
 
 

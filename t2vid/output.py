@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, TypeVar
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.writer import MANIFEST
 
 FRAMES_PREFIX = "frames/"

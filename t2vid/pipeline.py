@@ -176,8 +176,9 @@ class ShardWorker:
     def process(self, chunk: WorkChunk) -> ChunkResult:
         started = time.perf_counter()
         result = ChunkResult(shard=chunk.shard, last=chunk.last, read=len(chunk.records))
-        for name, _ in self.steps:
+        for name, _ in self.steps:  # every step listed, in pipeline order, even when no record reaches it
             result.stage(name)
+            result.stage_seconds[name] += 0.0
         for raw in chunk.records:
             outcome = self._run_steps(raw, result)
             if isinstance(outcome, Reject):

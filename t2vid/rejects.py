@@ -19,6 +19,10 @@ class Reject:
     code: str  # snake_case, stable across releases: what statistics are keyed by
     detail: str  # for a person: what exactly is wrong with this record
 
+    def __post_init__(self):
+        if self.stage not in STAGES:
+            raise ValueError(f"unknown stage {self.stage!r} (add it to rejects.STAGES)")
+
 
 class Rejected(Exception):
     """Raised inside a step (a parser, a reader) to reject the record at hand; the step's runner adds the stage."""

@@ -19,9 +19,9 @@ from typing import Iterator
 from t2vid import __version__
 from t2vid.adapt import Adapter
 from t2vid.budget import Budget
-from t2vid.config import RUNTIME_KEYS, SynthConfig, UsageError
-from t2vid.errors import OutputWriteError
+from t2vid.config import RUNTIME_KEYS, SynthConfig
 from t2vid.engines import get_engine
+from t2vid.errors import OutputWriteError, UsageError
 from t2vid.fonts import font_package_for
 from t2vid.pipeline import (
     ChunkResult,

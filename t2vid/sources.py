@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.rejects import Reject
 
 LOCAL_FORMATS = {".json": "json", ".jsonl": "json", ".ndjson": "json", ".parquet": "parquet", ".csv": "csv"}

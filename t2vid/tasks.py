@@ -48,7 +48,6 @@ from t2vid.phrasings import (
     QUOTES,
 )
 
-TASK_KINDS = ("locate", "order", "next", "count", "before_after", "needle", "first_last")
 NEEDLE_VARIANTS = ("single", "multi_key", "multi_value")
 DEPTHS = (0.0, 0.25, 0.5, 0.75, 1.0)  # where needles go, as a share of the context
 PHRASE_PIECES = {"en": (3, 6), "zh": (5, 10)}  # quoted passage length: words, or CJK characters

@@ -9,7 +9,7 @@ import pytest
 
 from t2vid.budget import Budget, estimate_tokens, list_profiles, load_profile
 from t2vid.cli import main
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 
 from conftest import license_text, run_synth, shard_lines, write_jsonl
 

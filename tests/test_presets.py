@@ -9,7 +9,8 @@ import sys
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from t2vid.adapt import Adapter, Sample, list_presets, load_preset
+from t2vid.adapt import Adapter, Sample
+from t2vid.parsers import list_presets, load_preset
 from t2vid.budget import list_profiles
 from t2vid.cli import main
 from t2vid.config import SynthConfig

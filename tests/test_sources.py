@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.sources import _read_json_array, iter_records, resolve_sources
 
 from conftest import write_jsonl

@@ -327,3 +327,10 @@ def test_a_too_short_context_gets_only_the_tasks_it_can_carry():
     record = make_record("Just a few words here.", "tiny", "words", 115, 0, TaskSettings(kinds=ALL_KINDS, per_sample=7))
     assert {t["kind"] for t in record["tasks"]} <= {"locate", "next", "first_last", "needle", "count"}
     check_record(record)
+
+
+def test_every_kind_the_settings_accept_has_a_maker():
+    from t2vid.config import TASK_KINDS
+    from t2vid.tasks import MAKERS
+
+    assert tuple(MAKERS) == TASK_KINDS == ALL_KINDS

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.exports.base import ExportOptions, Frames, Item, RowFormat, RowWriter, VideoFile, write_json
 from t2vid.exports.items import iter_items
 from t2vid.exports.registry import check_options, load_format, progress_bar

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from t2vid.charset import script_counts
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 
 LANGUAGE_SAMPLE_CHARS = 3000
 # Function words that make up roughly a third of running English text and little of other Latin-script languages.

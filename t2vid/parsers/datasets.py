@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable
 
-from t2vid.adapt import Parsed, Preset, parser, require_text
+from t2vid.parsers.base import Parsed, Preset, parser, require_text
 from t2vid.rejects import Rejected
 
 
