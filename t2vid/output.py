@@ -101,10 +101,13 @@ def record_problems(record: Any) -> list[str]:
     for n, turn in enumerate(record.get("turns", [])):
         if not (isinstance(turn, dict) and isinstance(turn.get("instruction"), str) and isinstance(turn.get("answer"), str)):
             found.append(f"turns[{n}] needs string instruction and answer")
-    turns = 1 + len(record.get("turns", []))
+    answers = [record["answer"]] + [t.get("answer") if isinstance(t, dict) else None for t in record.get("turns", [])]
+    turns = len(answers)
     for n, task in enumerate(record.get("tasks", [])):
         if not (isinstance(task, dict) and isinstance(task.get("kind"), str) and isinstance(task.get("answer"), str) and is_type(task.get("turn"), int) and 0 <= task["turn"] < turns):
             found.append(f"tasks[{n}] needs a string kind and answer and a turn within the sample's {turns} turns")
+        elif answers[task["turn"]] != task["answer"]:
+            found.append(f"tasks[{n}] answer differs from the answer of turn {task['turn']}")
         elif not (isinstance(task.get("frames"), list) and all(is_type(f, int) and 0 <= f < record["num_frames"] for f in task["frames"])):
             found.append(f"tasks[{n}] frames must be frame indices below num_frames")
     for path in record["images"]:

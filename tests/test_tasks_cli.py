@@ -49,6 +49,18 @@ def test_task_turns_follow_the_dataset_turns_and_validate(out):
     assert main(["validate", str(out), "--quick"]) == 0
 
 
+def test_validate_finds_a_task_that_disagrees_with_its_turn(tmp_path, capsys):
+    run_synth(tmp_path / "out", FIXTURES / "generic-sample.jsonl", size="224x224", tasks="locate", tasks_per_sample=1, limit=1)
+    shard = tmp_path / "out" / "shards" / "shard-00000.jsonl"
+    record = json.loads(shard.read_text(encoding="utf-8"))
+    record["tasks"][0]["answer"] = "Frame 99"
+    record["tasks"].append({"kind": "count", "turn": 9, "frames": [0], "answer": "2"})
+    shard.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["validate", str(tmp_path / "out"), "--quick"]) == 1
+    problems = capsys.readouterr().out
+    assert "tasks[0] answer differs from the answer of turn 1" in problems and "tasks[1] needs a string kind and answer and a turn within" in problems
+
+
 def test_same_tasks_whatever_the_worker_count(tmp_path, english_jsonl):
     for workers in (1, 2):
         run_synth(tmp_path / f"w{workers}", english_jsonl, size="224x224", tasks="all", workers=workers, shard_size=2)
