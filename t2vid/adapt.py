@@ -16,7 +16,7 @@ from t2vid.charset import count_words
 from t2vid.config import SynthConfig
 from t2vid.errors import UsageError
 from t2vid.parsers import load_preset
-from t2vid.parsers.base import PARSERS, Preset
+from t2vid.parsers.base import CONTEXT_ONLY, PARSERS, Preset
 from t2vid.rejects import Reject, Rejected
 from t2vid.sources import RawRecord, SourceRef
 from t2vid.style import WHITESPACE_MODES
@@ -60,6 +60,8 @@ class Adapter:
         template = self.preset.instruction_template
         if template is not None and "{question}" not in template:
             raise UsageError("--instruction-template must contain {question}")
+        if self.preset.parser in CONTEXT_ONLY and not config.tasks_only:
+            raise UsageError(f"preset {self.preset.name} has no question or answer: use it with --tasks KIND[,KIND...] --tasks-only")
         self._parse = PARSERS[self.preset.parser]
         self._ids = IdMaker(dataset_names)
 

@@ -83,6 +83,11 @@ def cli():
 @click.option("--max-frames", type=int, default=None)
 @click.option("--min-frames", type=int, default=None)
 @click.option("--fit-budget", is_flag=True, help="Over budget: retry with a denser layout before rejecting.")
+@click.option("--tasks", default=None, metavar="KIND[,KIND...]", help="Add generated temporal tasks: locate, order, next, count, before_after, needle, first_last, or all (see docs/tasks.md).")
+@click.option("--tasks-per-sample", type=int, default=3, show_default=True, help="Generated tasks per sample, at most (fewer when a context is too short for a kind).")
+@click.option("--tasks-only", is_flag=True, help="Samples carry only the generated tasks, not the dataset's question (e.g. --preset text).")
+@click.option("--multiple-choice", is_flag=True, help="Generated tasks list options A-D (distractors from other frames); the answer is a letter.")
+@click.option("--tasks-fps", type=float, default=None, help="Frames per second: locate answers also give the frame's time stamp.")
 @click.option("--workers", type=int, default=None, help="Worker processes.  [default: all cores]")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: a process pool on this machine; ray: one Ray task per work chunk, on a cluster or a local Ray.")
 @click.option("--ray-address", default=None, help="Ray cluster address, or `auto` for the cluster started on this machine (default: $RAY_ADDRESS, else a private local Ray).")
@@ -183,6 +188,7 @@ def _register_commands() -> None:
     from t2vid.inspect.cli import (
         diversity_command,
         preview_command,
+        score_command,
         stats_command,
         validate_command,
         verify_command,
@@ -196,6 +202,7 @@ def _register_commands() -> None:
         ("validate", validate_command),
         ("diversity", diversity_command),
         ("verify", verify_command),
+        ("score", score_command),
     ):
         cli.add_command(command, name)
 

@@ -38,7 +38,7 @@ REQUIRED_FIELDS: dict[str, type] = {
     "width": int,
     "height": int,
 }
-OPTIONAL_FIELDS: dict[str, type] = {"turns": list, "meta": dict, "overlap_lines": list, "style": dict}
+OPTIONAL_FIELDS: dict[str, type] = {"turns": list, "meta": dict, "overlap_lines": list, "style": dict, "tasks": list}
 SOURCE_FIELDS: dict[str, type] = {"dataset": str, "split": str, "index": int}
 
 MANIFEST_LISTS = {"shards": "shards", "rejects": "rejects"}  # manifest key -> the folder its paths must be under
@@ -183,6 +183,15 @@ def record_problems(record: Any) -> list[str]:
     for n, turn in enumerate(record.get("turns", [])):
         if not (isinstance(turn, dict) and isinstance(turn.get("instruction"), str) and isinstance(turn.get("answer"), str)):
             found.append(f"turns[{n}] needs string instruction and answer")
+    answers = [record["answer"]] + [t.get("answer") if isinstance(t, dict) else None for t in record.get("turns", [])]
+    turns = len(answers)
+    for n, task in enumerate(record.get("tasks", [])):
+        if not (isinstance(task, dict) and isinstance(task.get("kind"), str) and isinstance(task.get("answer"), str) and is_type(task.get("turn"), int) and 0 <= task["turn"] < turns):
+            found.append(f"tasks[{n}] needs a string kind and answer and a turn within the sample's {turns} turns")
+        elif answers[task["turn"]] != task["answer"]:
+            found.append(f"tasks[{n}] answer differs from the answer of turn {task['turn']}")
+        elif not (isinstance(task.get("frames"), list) and all(is_type(f, int) and 0 <= f < record["num_frames"] for f in task["frames"])):
+            found.append(f"tasks[{n}] frames must be frame indices below num_frames")
     for path in record["images"]:
         if isinstance(path, str) and not is_frame_path(path):
             found.append(f"image path {path!r} is not under {FRAMES_PREFIX} of this output")

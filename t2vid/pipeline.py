@@ -187,6 +187,7 @@ class ShardWorker:
             ("read", read),
             ("adapt", self.adapter),
             ("segment", self.stages.segment),
+            *((("tasks", self.stages.tasks),) if config.tasks else ()),
             ("render", self.stages.render),
             ("write", self.stages.write),
         )

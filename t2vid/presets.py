@@ -16,7 +16,14 @@ from t2vid.files import kind_of, not_regular, read_small_text
 
 
 def configs_dir(kind: str) -> Path:
-    """configs/<kind> of a checkout, installed as the package data t2vid.configs."""
+    """configs/<kind> of a checkout, installed as the package data t2vid.configs.
+
+    A checkout run from its own directory (PYTHONPATH) reads its own configs,
+    even when another checkout is installed in editable mode.
+    """
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "configs" / kind).is_dir():
+        return checkout / "configs" / kind
     from importlib import resources
 
     return Path(str(resources.files("t2vid.configs"))) / kind

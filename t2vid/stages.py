@@ -13,6 +13,7 @@ import json
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 
+from t2vid import tasks
 from t2vid.adapt import Sample
 from t2vid.budget import Budget
 from t2vid.config import SynthConfig
@@ -36,6 +37,8 @@ class Segmented:
     style: RenderStyle
     segmenter: str
     segmentation: Segmentation
+    needles: tasks.NeedlePlan | None = None  # facts inserted into sample.context before segmenting (--tasks needle)
+    tasks: tuple[dict, ...] | None = None  # answer keys of the generated task turns (--tasks)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class SampleStages:
         self._engines: dict[RenderStyle, tuple[Layouter, Renderer]] = {}
         self._segmented: OrderedDict[tuple, Segmentation] = OrderedDict()
         self._default_font = resolve_face(default_family(config.style.whitespace))
+        self.task_settings = tasks.settings_of(config)
 
     def engines(self, style: RenderStyle) -> tuple[Layouter, Renderer]:
         pair = self._engines.get(style)
@@ -109,12 +113,15 @@ class SampleStages:
         style = self.jitter.pick(config.style, config.seed, sample.id) if self.jitter else config.style
         if sample.whitespace and config.whitespace is None and sample.whitespace != style.whitespace:
             style = self._with_whitespace(style, sample.whitespace)
+        needles = tasks.needle_plan(self.task_settings, sample.id, sample.context) if self.task_settings else None
+        if needles is not None:  # before segmenting, so that the frames show the facts and texts stay what is drawn
+            sample = replace(sample, context=tasks.insert_needles(sample.context, needles))
         seg = self._segmentation(sample.context, style, config.segmenter)
         if not seg.frames:
             missing = "".join(seg.missing_glyphs)
             detail = "no drawable text in the context" + (f" (no installed font has {missing[:20]!r})" if missing else " (only invisible characters)")
             return Reject("segment", "no_drawable_text", detail)
-        return self.fit_budget(Segmented(sample, style, config.segmenter, seg))
+        return self.fit_budget(Segmented(sample, style, config.segmenter, seg, needles))
 
     def fit_budget(self, segmented: Segmented) -> Segmented | Reject:
         """Within the frame and token budget as is, or (--fit-budget) at the first denser font size that is; else the reject."""
@@ -126,9 +133,26 @@ class SampleStages:
                 denser = replace(style, font_size=max(8, round(style.font_size * scale)))
                 candidate = self._segmentation(sample.context, denser, "fit")
                 if self.budget.over(texts, len(candidate.frames)) is None:
-                    segmented, reject = Segmented(sample, denser, "fit", candidate), None
+                    segmented, reject = replace(segmented, style=denser, segmenter="fit", segmentation=candidate), None
                     break
         return reject or self.budget.under(len(segmented.segmentation.frames)) or segmented
+
+    def tasks(self, segmented: Segmented) -> Segmented | Reject:
+        """Generated task turns after the sample's own (or instead of them, --tasks-only), within the budget."""
+        config, sample, seg = self.config, segmented.sample, segmented.segmentation
+        overlap_lines = [frame.overlap_lines for frame in seg.frames] if config.overlap else None
+        made = tasks.generate_tasks(seg.texts, overlap_lines, self.task_settings, sample.id, segmented.needles)
+        conversation = [(sample.instruction, sample.answer)] + [(t["instruction"], t["answer"]) for t in sample.turns]
+        while made:  # task turns never push a sample over its token budget
+            texts = [text for pair in tasks.with_tasks(conversation, made, config.tasks_only)[0] for text in pair]
+            if self.budget.over(texts, len(seg.frames)) is None:
+                break
+            made.pop()
+        if config.tasks_only and not made:
+            return Reject("tasks", "no_tasks", f"no {'/'.join(config.tasks)} task fits these {len(seg.frames)} frames (too little text)")
+        turns, keys = tasks.with_tasks(conversation, made, config.tasks_only)
+        sample = replace(sample, instruction=turns[0][0], answer=turns[0][1], turns=tuple({"instruction": q, "answer": a} for q, a in turns[1:]))
+        return replace(segmented, sample=sample, tasks=tuple(keys))
 
     def render(self, segmented: Segmented) -> Rendered:
         """Draw and encode the frames, unless OUT already holds frames with the same key."""
@@ -172,6 +196,8 @@ class SampleStages:
             record["overlap_lines"] = [frame.overlap_text_lines for frame in seg.frames]
         if sample.turns:
             record["turns"] = list(sample.turns)
+        if segmented.tasks is not None:
+            record["tasks"] = list(segmented.tasks)
         if sample.meta:
             record["meta"] = sample.meta
         if style != config.style:

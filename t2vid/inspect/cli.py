@@ -127,24 +127,34 @@ def validate_command(ctx, out, quick):
 @click.option("--field", "field_path", default=None, help="Dotted path to the instruction, e.g. conversations.0.value.")
 @click.option("--embeddings", default=None, help="Also a sentence-transformers model (installed locally) for an embedding distance.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON (a list, one entry per source).")
-def diversity_command(sources, field_path, embeddings, as_json):
+@click.option("--map", "map_path", type=click.Path(path_type=Path), default=None, help="Also draw a 2-D t-SNE map of the instructions to this PNG, one colour per source (needs t2vid[map]).")
+def diversity_command(sources, field_path, embeddings, as_json, map_path):
     """Instruction diversity of synth outputs or JSON/JSONL datasets, side by side.
 
     \b
     Example:
-      t2vid diversity out/ llava_instruct.json --json
+      t2vid diversity out/ llava_instruct.json --json --map map.png
     """
     from tqdm import tqdm
 
-    from t2vid.inspect.diversity import format_table, load_instructions, measure
+    from t2vid.inspect.diversity import format_table, load_instructions, measure, task_mix
+    from t2vid.output import make_dir
 
-    reports = []
+    if map_path is not None:
+        make_dir(map_path.parent)
+    reports, loaded = [], []
     for source, name in tqdm(list(zip(sources, column_names(sources))), unit=" datasets", disable=None, desc="diversity"):
         with read_errors_as_usage_error(source):
             instructions, skipped = load_instructions(source, field_path)
+            kinds = task_mix(source)
         if not instructions:
             click.echo(f"t2vid diversity: warning: no instruction found in {source}; name its field with --field", err=True)
-        reports.append(measure(name, instructions, skipped, embeddings))
+        reports.append(measure(name, instructions, skipped, embeddings, kinds))
+        loaded.append((name, instructions))
+    if map_path is not None:
+        from t2vid.inspect.instruction_map import MapInput, instruction_map
+
+        instruction_map([MapInput(name, texts) for name, texts in loaded], embeddings).save(map_path, "PNG", optimize=True)
     click.echo(json.dumps([asdict(r) for r in reports], ensure_ascii=False, indent=2) if as_json else format_table(reports))
 
 
@@ -182,3 +192,24 @@ def verify_command(ctx, output, ocr, sample, seed, max_cer, lang, workers, as_js
         click.echo(format_report(report, max_cer))
     if report.scores()["overall"].cer > max_cer:
         ctx.exit(1)
+
+
+@click.command("score")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("predictions", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+def score_command(out, predictions, as_json):
+    """Accuracy of PREDICTIONS ({"id", "turn", "prediction"} per line) on OUT's generated tasks.
+
+    Per kind, per needle depth and per frame count; a task without a
+    prediction counts as wrong.
+
+    \b
+    Example:
+      t2vid score out/ predictions.jsonl --json
+    """
+    from t2vid.inspect.score import format_report, score
+
+    with read_errors_as_usage_error(out):
+        report = score(out, predictions)
+    click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else format_report(report))

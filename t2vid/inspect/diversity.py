@@ -11,6 +11,8 @@ Metrics, on lower-cased word tokens (each CJK character is a token):
 - TF-IDF distance: mean cosine distance over all pairs of instructions,
   computed exactly for every instruction (smoothed idf, L2-normalised
   vectors; the mean of all pairwise dot products is (|sum|^2 - n) / (n(n-1))).
+- task turns: for t2vid outputs made with --tasks, the generated turns by
+  kind (every turn of an output is one instruction).
 - template groups: on a deterministic sample of at most 2000 instructions,
   connect two instructions when the cosine of their word 1+2-gram count
   vectors is >= 0.8 and count the connected components (singletons count as
@@ -57,6 +59,7 @@ class DiversityReport:
     in_template_groups: float  # share of the sample in a group of 2 or more
     largest_group: int
     embedding_distance: float | None = None
+    task_kinds: dict[str, int] | None = None  # generated task turns by kind (t2vid outputs)
 
 
 def tokenize(text: str) -> list[str]:
@@ -139,15 +142,34 @@ def _unwrapped(data: Any) -> list:
     return data if isinstance(data, list) else [data]
 
 
+def _output_turns(records) -> Iterator[dict]:
+    """Every user turn of t2vid output records as a record of its own: generated task turns count too."""
+    for record in records:
+        yield record
+        for turn in record.get("turns") or ():
+            yield turn
+
+
+def task_mix(source: str | Path) -> dict[str, int] | None:
+    """Generated task turns of a t2vid output by kind; None for other datasets or outputs without tasks."""
+    path = Path(source)
+    if not (path / "manifest.json").is_file():
+        return None
+    from t2vid.output import read_output
+
+    kinds = Counter(task["kind"] for record in read_output(path) for task in record.get("tasks") or ())
+    return dict(sorted(kinds.items())) or None
+
+
 def load_instructions(source: str | Path, field_path: str | None = None) -> tuple[list[str], int]:
-    """Cleaned instructions of a synth output or JSON/JSONL file, and how many records had none."""
+    """Cleaned instructions of a synth output (every turn) or JSON/JSONL file, and how many records had none."""
     path = Path(source)
     if path.is_dir():
         if not (path / "manifest.json").is_file():
             raise UsageError(f"{path} is a directory but not a t2vid output (no manifest.json)")
         from t2vid.output import read_output
 
-        records = read_output(path)
+        records = read_output(path) if field_path else _output_turns(read_output(path))
         field_path = field_path or "instruction"
     elif path.is_file():
         records = _records(path)
@@ -231,8 +253,8 @@ def template_groups(token_lists: list[list[str]], threshold: float = TEMPLATE_CO
     return sorted(Counter(root(i) for i in range(len(docs))).values(), reverse=True)
 
 
-def embedding_distance(instructions: list[str], model_name: str) -> float | None:
-    """Mean pairwise cosine distance of sentence embeddings from a locally installed model."""
+def sentence_embeddings(instructions: list[str], model_name: str):
+    """Unit-length sentence embeddings (an n x d array) from a locally installed model."""
     try:
         from sentence_transformers import SentenceTransformer  # optional
     except ImportError:
@@ -241,14 +263,19 @@ def embedding_distance(instructions: list[str], model_name: str) -> float | None
         model = SentenceTransformer(model_name, local_files_only=True)
     except (OSError, ValueError, TypeError):
         raise UsageError(f"embedding model {model_name!r} is not available locally") from None
+    return model.encode(instructions, normalize_embeddings=True, convert_to_numpy=True)
+
+
+def embedding_distance(instructions: list[str], model_name: str) -> float | None:
+    """Mean pairwise cosine distance of sentence embeddings from a locally installed model."""
+    vectors = sentence_embeddings(instructions, model_name)
     if len(instructions) < 2:
         return None
-    vectors = model.encode(instructions, normalize_embeddings=True, convert_to_numpy=True)
     n, total = len(vectors), vectors.sum(axis=0)
     return float(1.0 - (total @ total - n) / (n * (n - 1)))
 
 
-def measure(name: str, instructions: list[str], skipped: int = 0, embeddings: str | None = None) -> DiversityReport:
+def measure(name: str, instructions: list[str], skipped: int = 0, embeddings: str | None = None, task_kinds: dict[str, int] | None = None) -> DiversityReport:
     """All metrics of one dataset (see the module docstring for their definitions)."""
     token_lists = [tokenize(text) for text in instructions]
     counts = {n: Counter(gram for tokens in token_lists for gram in ngrams(tokens, n)) for n in (1, 2, 3)}
@@ -271,6 +298,7 @@ def measure(name: str, instructions: list[str], skipped: int = 0, embeddings: st
         in_template_groups=round(grouped / len(chosen), 4) if chosen else 0.0,
         largest_group=groups[0] if groups else 0,
         embedding_distance=_rounded(embedding_distance([instructions[i] for i in chosen], embeddings)) if embeddings else None,
+        task_kinds=task_kinds,
     )
 
 
@@ -299,6 +327,9 @@ def format_table(reports: list[DiversityReport]) -> str:
     """Metrics down, datasets across."""
     rows = [(label, key) for label, key in ROWS if key != "embedding_distance" or any(r.embedding_distance is not None for r in reports)]
     cells = [[_cell(getattr(r, key)) for r in reports] for _, key in rows]
+    kinds = sorted({kind for r in reports for kind in r.task_kinds or {}})
+    rows += [(f"task turns: {kind}", kind) for kind in kinds]
+    cells += [[_cell((r.task_kinds or {}).get(kind, 0) if r.task_kinds else None) for r in reports] for kind in kinds]
     widths = [max(len(r.name), *(len(row[i]) for row in cells)) for i, r in enumerate(reports)]
     label_width = max(len(label) for label, _ in rows)
     lines = [" " * label_width + "".join(f"  {r.name:>{w}}" for r, w in zip(reports, widths))]

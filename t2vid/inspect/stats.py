@@ -78,6 +78,7 @@ class OutputStats:
     rejected: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     budget: BudgetStats | None = None
+    tasks_by_kind: dict[str, int] = field(default_factory=dict)  # generated task turns (synth --tasks)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -126,7 +127,7 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
     budget = Budget(profile, tokenizer=tokenizer) if profile else None
     stats = OutputStats(str(out))
     frames_per_sample, tokens_per_sample, words, chars = [], [], [], []
-    languages, missing = Counter(), Counter()
+    languages, missing, kinds = Counter(), Counter(), Counter()
     files: set[str] = set()
     over_frames = over_tokens = over_budget = 0
     for record in tqdm(read_output(root), total=manifest.get("samples"), unit=" samples", disable=None, desc="stats"):
@@ -137,6 +138,7 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
             words.append(count_words(text))
             chars.append(len("".join(text.split())))
         languages[detect_language("\n".join(texts))] += 1
+        kinds.update(task["kind"] for task in record.get("tasks") or ())
         glyphs = set(record["missing_glyphs"])
         missing.update(glyphs)
         stats.samples_with_missing_glyphs += bool(glyphs)
@@ -153,6 +155,7 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
     stats.chars_per_frame = Distribution.of(chars)
     stats.languages = dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0])))
     stats.missing_glyphs = dict(sorted(missing.items(), key=lambda kv: (-kv[1], kv[0])))
+    stats.tasks_by_kind = dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
     stats.rejected_by_reason = _rejects_by_reason(root)
     stats.rejected = sum(stats.rejected_by_reason.values())
     if budget is not None:
@@ -191,6 +194,9 @@ def format_stats(stats: OutputStats) -> str:
         lines.append(f"  missing glyphs    {stats.samples_with_missing_glyphs} samples ({share(stats.samples_with_missing_glyphs)}), {len(stats.missing_glyphs)} distinct: {shown}")
     else:
         lines.append("  missing glyphs    none")
+    if stats.tasks_by_kind:
+        total = sum(stats.tasks_by_kind.values())
+        lines.append(f"  tasks             {total}: " + ", ".join(f"{kind} {n} ({100 * n / total:.1f}%)" for kind, n in stats.tasks_by_kind.items()))
     lines.append(f"  rejected          {stats.rejected}")
     lines.extend(f"    {count:>6}  {reason}" for reason, count in stats.rejected_by_reason.items())
     if stats.budget:

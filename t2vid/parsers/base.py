@@ -38,12 +38,15 @@ class Parsed:
 Parser = Callable[[dict, Preset], Parsed]
 PARSERS: dict[str, Parser] = {}
 PARSER_FIELDS: dict[str, tuple[str, ...]] = {}  # keys a preset's `fields` must have, checked when it is loaded
+CONTEXT_ONLY: set[str] = set()  # parsers that give no question or answer: usable with --tasks-only alone
 
 
-def parser(name: str, fields: tuple[str, ...] = ()) -> Callable[[Parser], Parser]:
+def parser(name: str, fields: tuple[str, ...] = (), questions: bool = True) -> Callable[[Parser], Parser]:
     def register(function: Parser) -> Parser:
         PARSERS[name] = function
         PARSER_FIELDS[name] = fields
+        if not questions:
+            CONTEXT_ONLY.add(name)
         return function
 
     return register

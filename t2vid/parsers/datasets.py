@@ -52,6 +52,12 @@ def parse_fields(record: dict, preset: Preset) -> Parsed:
     return Parsed(context, questions[0], answers[0], turns=turns)
 
 
+@parser("text", fields=("context",), questions=False)
+def parse_text(record: dict, preset: Preset) -> Parsed:
+    """Plain text, no question: for --tasks-only, which asks generated questions about it."""
+    return Parsed(require_text(record, preset.fields["context"]), "", "")
+
+
 @parser("longbench", fields=("context", "question", "answer"))
 def parse_longbench(record: dict, preset: Preset) -> Parsed:
     """THUDM/LongBench: the first of `answers` is the target, the others go to meta.
