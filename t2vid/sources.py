@@ -67,13 +67,17 @@ def resolve_sources(specs: tuple[str, ...] | list[str], exclude: str | os.PathLi
     sources: list[Source] = []
     seen: set[Path] = set()
 
-    def add(files, expanded: bool = True) -> None:
+    names: set[str] = set()
+
+    def add(files, base: Path, expanded: bool = True) -> None:
         for file in files:
             real = Path(file).resolve()
             inside = (skip is not None and real.is_relative_to(skip)) or (expanded and _inside_t2vid_output(real))
             if real not in seen and not inside:
                 seen.add(real)
-                sources.append(_file_source(str(file)))
+                name = _dataset_name(Path(file), base, names)
+                names.add(name)
+                sources.append(Source(name, LOCAL_FORMATS[real.suffix.lower()], (str(file),)))
 
     for spec in specs:
         path = Path(spec).expanduser()
@@ -81,16 +85,16 @@ def resolve_sources(specs: tuple[str, ...] | list[str], exclude: str | os.PathLi
             files = sorted(p for p in glob.glob(str(path), recursive=True) if Path(p).suffix.lower() in LOCAL_FORMATS)
             if not files:
                 raise UsageError(f"no JSON/JSONL/Parquet/CSV files match {spec!r}")
-            add(files)
+            add(files, Path(*_fixed_prefix(path.parts) or ["."]))
         elif path.is_dir():
             files = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in LOCAL_FORMATS)
             if not files:
                 raise UsageError(f"directory {spec} holds no JSON/JSONL/Parquet/CSV files")
-            add(files)
+            add(files, path)
         elif path.is_file():
             if path.suffix.lower() not in LOCAL_FORMATS:
                 raise UsageError(f"{spec}: unsupported file type {path.suffix or '(none)'}; use .json, .jsonl, .parquet or .csv")
-            add([str(path)], expanded=False)
+            add([str(path)], path.parent, expanded=False)
         elif _looks_like_hub_id(spec):
             sources.append(Source(spec, "hub"))
         else:
@@ -105,8 +109,29 @@ def _inside_t2vid_output(path: Path) -> bool:
     return any((parent / "manifest.json").is_file() and (parent / "shards").is_dir() for parent in path.parents)
 
 
-def _file_source(path: str) -> Source:
-    return Source(path, LOCAL_FORMATS[Path(path).suffix.lower()], (path,))
+def _fixed_prefix(parts: tuple[str, ...]) -> list[str]:
+    """The leading path parts of a glob that hold no wildcard."""
+    fixed = []
+    for part in parts:
+        if any(ch in part for ch in "*?["):
+            break
+        fixed.append(part)
+    return fixed
+
+
+def _dataset_name(file: Path, base: Path, taken: set[str]) -> str:
+    """`source.dataset` of a file: its path below the directory its SOURCE names.
+
+    A file named directly is its file name, a file found in a directory or glob
+    its path below that directory, so records are named alike however the path
+    was typed (relative or absolute, file or folder). Where two sources would
+    share a name, the path as given tells them apart.
+    """
+    name = file.relative_to(base).as_posix() if file.is_relative_to(base) else file.name
+    for candidate in (name, file.as_posix(), file.resolve().as_posix()):
+        if candidate not in taken:
+            return candidate
+    raise AssertionError(f"two sources resolve to {file.resolve()}")  # excluded by `seen`
 
 
 def _looks_like_hub_id(spec: str) -> bool:
@@ -133,7 +158,7 @@ def _read(source: Source, split: str, subset: str | None) -> Iterator[tuple[Any,
         else:
             yield from _read_datasets(source, split, subset)
     except OSError as exc:
-        raise UsageError(f"cannot read {source.name}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {source.paths[0] if source.paths else source.name}: {exc.strerror or exc}") from None
 
 
 def _read_datasets(source: Source, split: str, subset: str | None) -> Iterator[tuple[Any, None, None]]:
