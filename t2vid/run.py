@@ -32,7 +32,8 @@ from t2vid.pipeline import (
     commit_shard,
     input_digest,
 )
-from t2vid.sources import BUILTIN_SAMPLE, RawRecord, iter_records, resolve_sources
+from t2vid.progress import SynthProgress
+from t2vid.sources import BUILTIN_SAMPLE, RawRecord, ReadMeter, iter_records, resolve_sources
 from t2vid.writer import OutputDir, shard_name
 
 
@@ -69,22 +70,22 @@ def synth(config: SynthConfig) -> RunSummary:
     manifest = _manifest(config, summary, status="running")
     try:
         out.write_manifest(manifest)
-        progress = _Progress(config.quiet)
+        meter = ReadMeter.of(sources)
+        progress = SynthProgress(config.quiet, meter, config.limit)
         planned: dict[int, ShardTask] = {}
-        tasks = _plan(config, out, summary, iter_records(sources, config.split, config.subset, config.limit))
+        tasks = _plan(config, out, summary, iter_records(sources, config.split, config.subset, config.limit, meter))
         chunks = _chunks(tasks, planned)
         pending: list[ChunkResult] = []
         for chunk_result in get_engine(config.engine)(config, names, chunks):
             pending.append(chunk_result)
-            if not chunk_result.last:
-                continue
-            result = commit_shard(out, planned.pop(chunk_result.shard), pending)
-            pending = []
-            summary.add(result)
-            summary.shards.append(f"shards/{shard_name(result.number)}.jsonl")
-            progress.update(result, summary, time.perf_counter() - started)
-            summary.seconds = time.perf_counter() - started
-            out.write_manifest(_manifest(config, summary, status="running"))
+            if chunk_result.last:
+                result = commit_shard(out, planned.pop(chunk_result.shard), pending)
+                pending = []
+                summary.add(result)
+                summary.shards.append(f"shards/{shard_name(result.number)}.jsonl")
+                summary.seconds = time.perf_counter() - started
+                out.write_manifest(_manifest(config, summary, status="running"))
+            progress.update(chunk_result, summary, summary.frames_resumed)
         progress.close()
     except OSError as exc:
         raise SynthError(f"cannot write to {config.output}: {exc.strerror or exc}") from None
@@ -194,30 +195,6 @@ def _manifest(config: SynthConfig, summary: RunSummary, status: str) -> dict:
         "config": config_for_manifest(config),
         "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "output": config.output, "shards_resumed": summary.shards_resumed},
     }
-
-
-class _Progress:
-    """A tqdm bar on a terminal; one plain line per shard when stderr is a file or pipe."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.bar = None
-        if not quiet and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(unit=" samples", file=sys.stderr, dynamic_ncols=True)
-
-    def update(self, result: ShardResult, summary: RunSummary, elapsed: float) -> None:
-        rate = summary.rate(elapsed)
-        if self.bar is not None:
-            self.bar.update(result.samples)
-            self.bar.set_postfix(frames=summary.frames, fps=f"{rate:.0f}")
-        elif not self.quiet:
-            print(f"t2vid: {shard_name(result.number)} done: {result.samples} samples, {result.frames} frames; total {summary.samples} samples, {summary.frames} frames, {rate:.0f} frames/s", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def format_summary(summary: RunSummary) -> str:

@@ -51,6 +51,59 @@ class Source:
     paths: tuple[str, ...] = ()
 
 
+@dataclass
+class ReadMeter:
+    """How far reading has got, so progress can show a total and an ETA before the input ends.
+
+    Parquet files state their row count; JSON, JSONL and CSV files are
+    estimated from the bytes read so far against their size. A Hub dataset
+    gives no count up front, so with one the total stays unknown.
+    """
+
+    known_records: int | None = 0  # records counted up front; None: some source cannot say
+    text_bytes: int = 0  # size of all JSON/JSONL/CSV files
+    text_records: int = 0  # records read from them so far
+    _bytes_done: int = 0  # of the text files finished
+    _reading: Any = None  # the binary buffer of the text file being read
+    _reading_size: int = 0  # its size
+
+    @classmethod
+    def of(cls, sources: list["Source"]) -> "ReadMeter":
+        meter = cls()
+        for source in sources:
+            if source.kind == "parquet" and meter.known_records is not None:
+                import pyarrow.parquet
+
+                meter.known_records += sum(pyarrow.parquet.read_metadata(path).num_rows for path in source.paths)
+            elif source.kind in ("json", "csv"):
+                meter.text_bytes += sum(os.path.getsize(path) for path in source.paths)
+            else:
+                meter.known_records = None
+        return meter
+
+    def reading(self, handle) -> None:
+        """A text file is opened: the one before it has been read whole."""
+        self._bytes_done += self._reading_size
+        self._reading, self._reading_size = handle.buffer, os.fstat(handle.fileno()).st_size
+
+    def bytes_read(self) -> int:
+        reading = self._reading
+        if reading is None:
+            return self._bytes_done
+        return self._bytes_done + (self._reading_size if reading.closed else reading.tell())
+
+    def estimated_total(self) -> int | None:
+        """Records in all sources: exact for Parquet, scaled from bytes read for text files."""
+        if self.known_records is None:
+            return None
+        if not self.text_bytes:
+            return self.known_records
+        read = self.bytes_read()
+        if not read or not self.text_records:
+            return None
+        return self.known_records + max(self.text_records, round(self.text_records * self.text_bytes / read))
+
+
 def builtin_sample_path() -> str:
     return str(resources.files("t2vid") / "data" / "sample.jsonl")
 
@@ -138,23 +191,25 @@ def _looks_like_hub_id(spec: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?", spec)) and Path(spec).suffix.lower() not in LOCAL_FORMATS
 
 
-def iter_records(sources: list[Source], split: str = "train", subset: str | None = None, limit: int | None = None) -> Iterator[RawRecord]:
-    """Every record of every source in order, numbered across the run."""
+def iter_records(sources: list[Source], split: str = "train", subset: str | None = None, limit: int | None = None, meter: ReadMeter | None = None) -> Iterator[RawRecord]:
+    """Every record of every source in order, numbered across the run (`meter` follows the bytes read)."""
     position = 0
+    meter = meter or ReadMeter()
     for source in sources:
-        for index, (record, error, raw) in enumerate(_read(source, split, subset)):
+        for index, (record, error, raw) in enumerate(_read(source, split, subset, meter)):
             if limit is not None and position >= limit:
                 return
+            meter.text_records += source.kind in ("json", "csv")
             yield RawRecord(position, SourceRef(source.name, split, index), record, error, raw)
             position += 1
 
 
-def _read(source: Source, split: str, subset: str | None) -> Iterator[tuple[Any, str | None, str | None]]:
+def _read(source: Source, split: str, subset: str | None, meter: ReadMeter) -> Iterator[tuple[Any, str | None, str | None]]:
     try:
         if source.kind == "json":
-            yield from _read_json(source.paths[0])
+            yield from _read_json(source.paths[0], meter)
         elif source.kind == "csv":
-            yield from _read_csv(source.paths[0])
+            yield from _read_csv(source.paths[0], meter)
         else:
             yield from _read_datasets(source, split, subset)
     except OSError as exc:
@@ -181,9 +236,10 @@ def _read_datasets(source: Source, split: str, subset: str | None) -> Iterator[t
         raise UsageError(f"cannot load {source.name}{hint}: {first}") from None
 
 
-def _read_csv(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
+def _read_csv(path: str, meter: ReadMeter) -> Iterator[tuple[Any, str | None, str | None]]:
     """CSV rows as dicts of strings: no type guessing, so an answer "42" stays "42"."""
     with open(path, encoding="utf-8", errors="surrogateescape", newline="") as handle:
+        meter.reading(handle)
         reader = csv.DictReader(handle)
         for row in reader:
             if None in row:  # more cells than header columns
@@ -192,9 +248,10 @@ def _read_csv(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
                 yield row, None, None
 
 
-def _read_json(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
+def _read_json(path: str, meter: ReadMeter) -> Iterator[tuple[Any, str | None, str | None]]:
     """A .json array (read element by element), or JSON Lines (.jsonl, or a .json that is not an array)."""
     with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+        meter.reading(handle)
         head = handle.read(4096)
         handle.seek(0)
         if Path(path).suffix.lower() == ".json" and head.lstrip().startswith("["):
