@@ -12,12 +12,9 @@ from pathlib import Path
 
 import yaml
 
+from t2vid.errors import UsageError
 from t2vid.segment import SEGMENTERS
 from t2vid.style import RenderStyle
-
-
-class UsageError(ValueError):
-    """Bad settings or arguments; the CLI prints it on one line and exits 2."""
 
 
 @dataclass(frozen=True)
