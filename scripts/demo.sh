@@ -32,7 +32,13 @@ else
   echo "demo: not a Debian system; install fontconfig, DejaVu and Noto CJK fonts yourself" >&2
 fi
 
-if ! "$python" -c "import PIL, click, datasets, tqdm, numpy, jsonlines, fontTools, yaml" 2>/dev/null; then
+has_dependencies() { "$1" -c "import PIL, click, datasets, tqdm, numpy, jsonlines, fontTools, yaml" 2>/dev/null; }
+
+if has_dependencies "$python"; then
+  :
+elif [ -x "$repo/.venv/bin/python" ] && has_dependencies "$repo/.venv/bin/python"; then
+  python=$repo/.venv/bin/python  # installed by an earlier run
+else
   managed=$("$python" -c "import os, sys, sysconfig; print(int(sys.prefix == sys.base_prefix and os.path.exists(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED'))))")
   if [ "$managed" = 1 ]; then
     "$python" -m venv --help >/dev/null 2>&1 && "$python" -c "import ensurepip" 2>/dev/null || as_root apt-get install -y -qq python3-venv >/dev/null
