@@ -12,7 +12,7 @@ import sys
 import click
 
 from t2vid import __version__
-from t2vid.config import UsageError, build_config, merge_settings, read_config_file
+from t2vid.config import RAY_STORAGES, UsageError, build_config, merge_settings, read_config_file
 from t2vid.segment import SEGMENTERS
 from t2vid.style import ALIGNS, IMAGE_FORMATS, MODES, VALIGNS
 
@@ -83,8 +83,9 @@ def cli():
 @click.option("--min-frames", type=int, default=None, help="Reject samples with fewer frames than this.")
 @click.option("--fit-budget", is_flag=True, help="Over budget: retry with a denser layout before rejecting.")
 @click.option("--workers", type=int, default=None, help="Worker processes.  [default: all cores]")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Where chunks run: local worker processes, or tasks on a Ray cluster.")
-@click.option("--ray-address", default=None, help="Ray cluster address (default: start a local Ray).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: a process pool on this machine; ray: one Ray task per work chunk, on a cluster or a local Ray.")
+@click.option("--ray-address", default=None, help="Ray cluster address, or `auto` for the cluster started on this machine (default: $RAY_ADDRESS, else a private local Ray).")
+@click.option("--ray-storage", type=click.Choice(RAY_STORAGES), default="driver", show_default=True, help="Who writes frames with --engine ray: driver (workers send them back; OUT only where synth runs) or shared (workers write; OUT mounted on every node).")
 @click.option("--overwrite", is_flag=True, help="Delete OUT and start over instead of resuming.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary.")
 @click.pass_context

@@ -17,6 +17,9 @@ from t2vid.segment import SEGMENTERS
 from t2vid.style import RenderStyle
 
 
+RAY_STORAGES = ("driver", "shared")  # --ray-storage: who writes the frames of a Ray run
+
+
 @dataclass(frozen=True)
 class SynthConfig:
     sources: tuple[str, ...] = ()
@@ -49,6 +52,7 @@ class SynthConfig:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     engine: str = "local"
     ray_address: str | None = None
+    ray_storage: str = "driver"  # who writes frames with --engine ray: the driver (OUT on its machine only) or workers (OUT shared)
     overwrite: bool = False
     quiet: bool = False
 
@@ -64,6 +68,7 @@ class SynthConfig:
             (self.workers >= 1, f"--workers must be at least 1, not {self.workers}"),
             (self.limit is None or self.limit >= 0, f"--limit must be 0 or more, not {self.limit}"),
             (self.engine in ("local", "ray"), f"--engine must be local or ray, not {self.engine!r}"),
+            (self.ray_storage in RAY_STORAGES, f"--ray-storage must be driver or shared, not {self.ray_storage!r}"),
             (self.segmenter in SEGMENTERS, f"--segmenter must be one of {', '.join(SEGMENTERS)}, not {self.segmenter!r}"),
             (all(v is None or v >= 0 for v in (self.max_frames, self.min_frames, self.min_context_words)), "--max-frames, --min-frames and --min-context-words must be 0 or more"),
             (self.max_frames is None or self.min_frames is None or self.min_frames <= self.max_frames, f"--min-frames {self.min_frames} is above --max-frames {self.max_frames}"),
@@ -74,7 +79,7 @@ class SynthConfig:
                 raise UsageError(message)
 
 
-RUNTIME_KEYS = ("workers", "engine", "ray_address", "overwrite", "quiet", "output")  # may differ on resume
+RUNTIME_KEYS = ("workers", "engine", "ray_address", "ray_storage", "overwrite", "quiet", "output")  # may differ on resume
 STYLE_KEYS = {f.name for f in fields(RenderStyle)}
 CONFIG_KEYS = {f.name for f in fields(SynthConfig)} - {"style"}
 

@@ -22,7 +22,7 @@ from t2vid.errors import OutputWriteError
 from t2vid.rejects import INTERNAL, Reject, reject_line
 from t2vid.sources import RawRecord
 from t2vid.stages import SampleStages, Written
-from t2vid.writer import OutputDir, failpoint
+from t2vid.writer import FrameHandOff, FrameSet, OutputDir, failpoint
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,25 @@ class ChunkResult(Counts):
     lines: list[str] = field(default_factory=list)
     reject_lines: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    node: str = ""  # the Ray node that ran it (run.nodes in the manifest); never written to a shard
+    frame_sets: dict[str, FrameSet] = field(default_factory=dict)  # --ray-storage driver: frames for the driver to write, by key
+
+
+def commit_frame_sets(out: OutputDir, result: ChunkResult) -> None:
+    """Write the frames a chunk brought back (--ray-storage driver), as its worker would have, and let go of their bytes.
+
+    Called as each chunk arrives, so the driver holds one chunk's frames at a
+    time and a shard's frames are all in place before its JSONL is written.
+    """
+    for key, frame_set in result.frame_sets.items():
+        try:
+            committed = out.commit_frames(key, list(frame_set.frames), frame_set.extension)
+        except OSError as exc:
+            raise OutputWriteError(exc.strerror or str(exc)) from exc
+        if not committed:
+            result.frame_files_written -= len(frame_set.frames)  # counted as new by the worker, which cannot see OUT
+            result.frames_reused += len(frame_set.frames)
+    result.frame_sets.clear()
 
 
 def commit_shard(out: OutputDir, task: ShardTask, results: list[ChunkResult]) -> ShardResult:
@@ -161,7 +180,7 @@ class ShardWorker:
 
     def __init__(self, config: SynthConfig, dataset_names: tuple[str, ...]):
         self.config = config
-        self.out = OutputDir(config.output)
+        self.out = FrameHandOff(config.output) if config.engine == "ray" and config.ray_storage == "driver" else OutputDir(config.output)
         self.adapter = Adapter(config, dataset_names)
         self.stages = SampleStages(config, self.out)
         self.steps: tuple[tuple[str, Callable[[Any], Any]], ...] = (
@@ -192,6 +211,8 @@ class ShardWorker:
                 for char in outcome.missing_glyphs:
                     result.missing_glyphs[char] += 1
                 result.lines.append(_json_line(outcome.record))
+        if isinstance(self.out, FrameHandOff):
+            result.frame_sets = self.out.take()
         result.seconds = time.perf_counter() - started
         return result
 

@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from itertools import islice
 from pathlib import Path
@@ -30,6 +31,7 @@ from t2vid.pipeline import (
     ShardTask,
     WorkChunk,
     chunks_of,
+    commit_frame_sets,
     commit_shard,
     input_digest,
 )
@@ -45,6 +47,7 @@ class RunSummary(Counts):
     shards_resumed: int = 0
     frames_resumed: int = 0
     seconds: float = 0.0
+    nodes: Counter = field(default_factory=Counter)  # chunks each Ray node ran in this run
 
     def rate(self, seconds: float) -> float:
         """Frames per second drawn by this run (resumed shards were drawn before)."""
@@ -78,7 +81,10 @@ def synth(config: SynthConfig) -> RunSummary:
         chunks = _chunks(tasks, planned)
         pending: list[ChunkResult] = []
         for chunk_result in get_engine(config.engine)(config, names, chunks):
+            commit_frame_sets(out, chunk_result)
             pending.append(chunk_result)
+            if chunk_result.node:
+                summary.nodes[chunk_result.node] += 1
             if chunk_result.last:
                 result = commit_shard(out, planned.pop(chunk_result.shard), pending)
                 pending = []
@@ -203,7 +209,7 @@ def _manifest(config: SynthConfig, summary: RunSummary, status: str) -> dict:
         "shards": sorted(summary.shards),
         "rejects": [s.replace("shards/", "rejects/") for s in sorted(summary.shards)],
         "config": config_for_manifest(config),
-        "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "output": config.output, "shards_resumed": summary.shards_resumed, "stage_seconds": {name: round(seconds, 3) for name, seconds in summary.stage_seconds.items()}},
+        "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "ray_storage": config.ray_storage if config.engine == "ray" else None, "output": config.output, "shards_resumed": summary.shards_resumed, "nodes": dict(sorted(summary.nodes.items())), "stage_seconds": {name: round(seconds, 3) for name, seconds in summary.stage_seconds.items()}},
     }
 
 

@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 MANIFEST = "manifest.json"
@@ -130,6 +131,40 @@ class OutputDir:
             return json.loads((self.root / MANIFEST).read_text())
         except (OSError, ValueError):
             return None
+
+
+@dataclass(frozen=True)
+class FrameSet:
+    """One sample's encoded frames on their way from a worker to the driver."""
+
+    extension: str
+    frames: tuple[bytes, ...]
+
+
+class FrameHandOff(OutputDir):
+    """OUT as a worker sees it with --ray-storage driver: frames are kept for the driver instead of written.
+
+    The worker never touches the filesystem; `take` gives the frames of the
+    chunk just done, for its result. A key seen twice in one chunk is drawn
+    and sent once.
+    """
+
+    def __init__(self, root: str | os.PathLike):
+        super().__init__(root)
+        self._frame_sets: dict[str, FrameSet] = {}
+
+    def has_frames(self, key: str) -> bool:
+        return key in self._frame_sets
+
+    def commit_frames(self, key: str, frames: list[bytes], extension: str) -> bool:
+        if key in self._frame_sets:
+            return False
+        self._frame_sets[key] = FrameSet(extension, tuple(frames))
+        return True
+
+    def take(self) -> dict[str, FrameSet]:
+        frame_sets, self._frame_sets = self._frame_sets, {}
+        return frame_sets
 
 
 class StagedFile:
