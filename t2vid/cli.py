@@ -25,11 +25,11 @@ STYLE_OPTIONS = {
     "cjk_line_spacing": click.option("--cjk-line-spacing", type=float, default=1.3, show_default=True, help="Line pitch of lines holding CJK text (never below --line-spacing)."),
     "align": click.option("--align", type=click.Choice(ALIGNS), default="start", show_default=True, help="start/end: the side a paragraph begins/ends on (right/left for Arabic and Hebrew); left, center, justify: the same for every script."),
     "whitespace": click.option("--whitespace", type=click.Choice(WHITESPACE_MODES), default=None, help="collapse: one run of words; lines: keep line breaks and paragraph gaps; preserve: also indentation and runs of spaces (monospaced font unless --font).  [default: lines; presets keep code's whitespace]"),
-    "valign": click.option("--valign", type=click.Choice(VALIGNS), default="top", show_default=True, help="Where a frame's lines sit vertically."),
+    "valign": click.option("--valign", type=click.Choice(VALIGNS), default="top", show_default=True, help="Vertical placement of the text block."),
     "fg": click.option("--fg", default="#000000", show_default=True, help="Text colour."),
     "bg": click.option("--bg", default="#ffffff", show_default=True, help="Background colour."),
     "mode": click.option("--mode", type=click.Choice(MODES), default="L", show_default=True, help="L = 8-bit grayscale (smaller, faster; trainers convert on load)."),
-    "image_format": click.option("--image-format", type=click.Choice(IMAGE_FORMATS), default="png", show_default=True),
+    "image_format": click.option("--image-format", type=click.Choice(IMAGE_FORMATS), default="png", show_default=True, help="Encoding of the frame files."),
     "quality": click.option("--quality", type=int, default=90, show_default=True, help="JPEG/WebP quality."),
     "png_compress_level": click.option("--png-compress-level", type=int, default=1, show_default=True, help="zlib level 0-9 for PNG (1: fastest; 6: ~25% smaller, 1.5x slower)."),
     "png_bits": click.option("--png-bits", type=click.Choice(["8", "4"]), default="8", show_default=True, callback=lambda c, p, v: int(v), help="4: 16 grey levels, faster and smaller (with --mode L)."),
@@ -75,13 +75,13 @@ def cli():
 @click.option("--jitter-font", multiple=True, help="Font to draw from with --style-jitter (repeatable).")
 @click.option("--jitter-font-sizes", default="18,24", show_default=True, callback=lambda c, p, v: _int_pair(v), help="Font size range MIN,MAX for --style-jitter.")
 @click.option("--no-font-fallback", is_flag=True, help="Do not look for other installed fonts for missing characters.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of everything random (the --style-jitter draws); same seed, same output.")
 @click.option("--limit", type=int, default=None, help="Read at most N input records.")
 @click.option("--shard-size", type=int, default=1000, show_default=True, help="Input records per output shard (the unit of resume).")
 @click.option("--profile", default=None, help="Model budget (see `t2vid presets`): reject samples over it.")
 @click.option("--tokenizer", default=None, help="Locally installed HF tokenizer for text tokens (else an estimate).")
-@click.option("--max-frames", type=int, default=None)
-@click.option("--min-frames", type=int, default=None)
+@click.option("--max-frames", type=int, default=None, help="Reject samples with more frames than this (with --profile the smaller limit wins).")
+@click.option("--min-frames", type=int, default=None, help="Reject samples with fewer frames than this.")
 @click.option("--fit-budget", is_flag=True, help="Over budget: retry with a denser layout before rejecting.")
 @click.option("--tasks", default=None, metavar="KIND[,KIND...]", help="Add generated temporal tasks: locate, order, next, count, before_after, needle, first_last, or all (see docs/tasks.md).")
 @click.option("--tasks-per-sample", type=int, default=3, show_default=True, help="Generated tasks per sample, at most (fewer when a context is too short for a kind).")
@@ -119,7 +119,7 @@ def synth(ctx, sources, config_file, **options):
 
 @cli.command()
 @click.argument("text")
-@click.option("-o", "--output", required=True, help="Image file (.png, .jpg or .webp: the extension picks the format); several frames become NAME-001.png, ...")
+@click.option("-o", "--output", required=True, help="Image file (.png, .jpg or .webp: the extension picks the format); several frames become NAME-000.png, NAME-001.png, ... (numbered from 0, like synth frames).")
 @style_options(skip=("image_format",))
 def render(text, output, **options):
     """Render TEXT to a frame image, to tune the look in a second.
@@ -141,7 +141,7 @@ def render(text, output, **options):
     if not images:
         raise UsageError("TEXT has nothing to draw (empty, or only invisible characters)")
     root, extension = os.path.splitext(output)
-    paths = [output] if len(images) == 1 else [f"{root}-{n:03d}{extension}" for n in range(1, len(images) + 1)]
+    paths = [output] if len(images) == 1 else [f"{root}-{n:03d}{extension}" for n in range(len(images))]  # 0-based, like f000.png
     for image, path in zip(images, paths):
         try:
             with open(path, "wb") as handle:
@@ -205,6 +205,8 @@ def _register_commands() -> None:
         ("score", score_command),
     ):
         cli.add_command(command, name)
+    for command in cli.commands.values():  # `t2vid --help` lists each command's first paragraph, not a cut-off line
+        command.short_help = " ".join((command.help or "").split("\n\n")[0].split())
 
 
 _register_commands()

@@ -35,7 +35,8 @@ from t2vid.pipeline import (
     input_digest,
 )
 from t2vid.png import deflate_encoder
-from t2vid.sources import BUILTIN_SAMPLE, RawRecord, iter_records, resolve_sources
+from t2vid.progress import SynthProgress
+from t2vid.sources import BUILTIN_SAMPLE, RawRecord, ReadMeter, iter_records, resolve_sources
 from t2vid.writer import MANIFEST, OutputDir, claim_folder, own_files, remove_own_files, shard_name
 
 
@@ -73,9 +74,10 @@ def synth(config: SynthConfig) -> RunSummary:
     manifest = _manifest(config, summary, status="running")
     try:
         _write_manifest(out, manifest)
-        progress = _Progress(config.quiet)
+        meter = ReadMeter.of(sources)
+        progress = SynthProgress(config.quiet, meter, config.limit)
         planned: dict[int, ShardTask] = {}
-        tasks = _plan(config, out, summary, iter_records(sources, config.split, config.subset, config.limit), repair)
+        tasks = _plan(config, out, summary, iter_records(sources, config.split, config.subset, config.limit, meter), repair)
         chunks = _chunks(tasks, planned)
         pending: list[ChunkResult] = []
         for chunk_result in get_engine(config.engine)(config, names, chunks):
@@ -83,15 +85,14 @@ def synth(config: SynthConfig) -> RunSummary:
             pending.append(chunk_result)
             if chunk_result.node:
                 summary.nodes[chunk_result.node] += 1
-            if not chunk_result.last:
-                continue
-            result = commit_shard(out, planned.pop(chunk_result.shard), pending)
-            pending = []
-            summary.add(result)
-            summary.shards.append(f"shards/{shard_name(result.number)}.jsonl")
-            progress.update(result, summary, time.perf_counter() - started)
-            summary.seconds = time.perf_counter() - started
-            _write_manifest(out, _manifest(config, summary, status="running"))
+            if chunk_result.last:
+                result = commit_shard(out, planned.pop(chunk_result.shard), pending)
+                pending = []
+                summary.add(result)
+                summary.shards.append(f"shards/{shard_name(result.number)}.jsonl")
+                summary.seconds = time.perf_counter() - started
+                _write_manifest(out, _manifest(config, summary, status="running"))
+            progress.update(chunk_result, summary, summary.frames_resumed)
         progress.close()
         summary.shards.sort()
         try:
@@ -243,30 +244,6 @@ def _manifest(config: SynthConfig, summary: RunSummary, status: str) -> dict:
         "png_deflate": deflate_encoder(config.style.png_compress_level) if config.style.image_format == "png" else None,
         "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "ray_storage": config.ray_storage if config.engine == "ray" else None, "output": config.output, "shards_resumed": summary.shards_resumed, "nodes": dict(sorted(summary.nodes.items())), "stage_seconds": {name: round(seconds, 3) for name, seconds in summary.stage_seconds.items()}},
     }
-
-
-class _Progress:
-    """A tqdm bar on a terminal; one plain line per shard when stderr is a file or pipe."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.bar = None
-        if not quiet and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(unit=" samples", file=sys.stderr, dynamic_ncols=True)
-
-    def update(self, result: ShardResult, summary: RunSummary, elapsed: float) -> None:
-        rate = summary.rate(elapsed)
-        if self.bar is not None:
-            self.bar.update(result.samples)
-            self.bar.set_postfix(frames=summary.frames, fps=f"{rate:.0f}")
-        elif not self.quiet:
-            print(f"t2vid: {shard_name(result.number)} done: {result.samples} samples, {result.frames} frames; total {summary.samples} samples, {summary.frames} frames, {rate:.0f} frames/s", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def format_summary(summary: RunSummary) -> str:

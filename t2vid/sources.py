@@ -57,6 +57,62 @@ class Source:
     paths: tuple[str, ...] = ()
 
 
+@dataclass
+class ReadMeter:
+    """How far reading has got, so progress can show a total and an ETA before the input ends.
+
+    Parquet files state their row count; JSON, JSONL and CSV files are
+    estimated from the bytes read so far against their size. A Hub dataset
+    gives no count up front, so with one the total stays unknown.
+    """
+
+    known_records: int | None = 0  # records counted up front; None: some source cannot say
+    text_bytes: int = 0  # size of all JSON/JSONL/CSV files
+    text_records: int = 0  # records read from them so far
+    _bytes_done: int = 0  # of the text files finished
+    _reading: Any = None  # the binary buffer of the text file being read
+    _reading_size: int = 0  # its size
+
+    @classmethod
+    def of(cls, sources: list["Source"]) -> "ReadMeter":
+        meter = cls()
+        for source in sources:
+            try:
+                if source.kind == "parquet" and meter.known_records is not None:
+                    import pyarrow.parquet
+
+                    meter.known_records += sum(pyarrow.parquet.read_metadata(path).num_rows for path in source.paths)
+                elif source.kind in ("json", "csv"):
+                    meter.text_bytes += sum(os.path.getsize(path) for path in source.paths)
+                elif source.kind != "parquet":
+                    meter.known_records = None
+            except (OSError, ValueError):  # unreadable: the read stage reports it; the total stays unknown
+                meter.known_records = None
+        return meter
+
+    def reading(self, handle) -> None:
+        """A text file is opened: the one before it has been read whole."""
+        self._bytes_done += self._reading_size
+        self._reading, self._reading_size = handle.buffer, os.fstat(handle.fileno()).st_size
+
+    def bytes_read(self) -> int:
+        reading = self._reading
+        if reading is None:
+            return self._bytes_done
+        return self._bytes_done + (self._reading_size if reading.closed else reading.tell())
+
+    def estimated_total(self) -> int | None:
+        """Records in all sources: exact for Parquet, scaled from bytes read for text files."""
+        if self.known_records is None:
+            return None
+        if not self.text_bytes:
+            return self.known_records
+        read = self.bytes_read()
+        if not read or not self.text_records:
+            return None
+        return self.known_records + max(self.text_records, round(self.text_records * self.text_bytes / read))
+
+
 def builtin_sample_path() -> str:
     return str(resources.files("t2vid") / "data" / "sample.jsonl")
 
@@ -75,8 +131,9 @@ def resolve_sources(specs: tuple[str, ...] | list[str], exclude: str | os.PathLi
     skip = Path(exclude).resolve() if exclude else None
     sources: list[Source] = []
     seen: set[Path] = set()
+    names: set[str] = set()
 
-    def add(files, spec: str, expanded: bool = True) -> None:
+    def add(files, spec: str, base: Path, expanded: bool = True) -> None:
         for file in files:
             problem = not_regular(file, f"input {spec!r}:" if expanded else "input")
             if problem:
@@ -87,7 +144,9 @@ def resolve_sources(specs: tuple[str, ...] | list[str], exclude: str | os.PathLi
                 raise UsageError(f"input {file} lies inside the output directory {skip}; move it out or pick another -o")
             if real not in seen and not in_output and not (expanded and _inside_t2vid_output(real)):
                 seen.add(real)
-                sources.append(_file_source(str(file)))
+                name = _dataset_name(Path(file), base, names)
+                names.add(name)
+                sources.append(Source(name, LOCAL_FORMATS[real.suffix.lower()], (str(file),)))
 
     for spec in specs:
         path = Path(spec).expanduser()
@@ -96,16 +155,16 @@ def resolve_sources(specs: tuple[str, ...] | list[str], exclude: str | os.PathLi
             files = sorted(p for p in glob.glob(str(path), recursive=True) if Path(p).suffix.lower() in LOCAL_FORMATS)
             if not files:
                 raise UsageError(f"no JSON/JSONL/Parquet/CSV files match {spec!r}")
-            add(files, spec)
+            add(files, spec, Path(*_fixed_prefix(path.parts) or ["."]))
         elif kind == "directory":
             files = [str(p) for p in regular_files_under(path) if p.suffix.lower() in LOCAL_FORMATS]
             if not files:
                 raise UsageError(f"directory {spec} holds no JSON/JSONL/Parquet/CSV files")
-            add(files, spec)
+            add(files, spec, path)
         elif kind == "file":
             if path.suffix.lower() not in LOCAL_FORMATS:
                 raise UsageError(f"{spec}: unsupported file type {path.suffix or '(none)'}; use .json, .jsonl, .parquet or .csv")
-            add([str(path)], spec, expanded=False)
+            add([str(path)], spec, path.parent, expanded=False)
         elif kind != "missing":
             raise UsageError(not_regular(path, "input"))
         elif _looks_like_hub_id(spec):
@@ -122,35 +181,58 @@ def _inside_t2vid_output(path: Path) -> bool:
     return any(owner_of(parent) is not None for parent in path.parents)
 
 
-def _file_source(path: str) -> Source:
-    return Source(path, LOCAL_FORMATS[Path(path).suffix.lower()], (path,))
+def _fixed_prefix(parts: tuple[str, ...]) -> list[str]:
+    """The leading path parts of a glob that hold no wildcard."""
+    fixed = []
+    for part in parts:
+        if any(ch in part for ch in "*?["):
+            break
+        fixed.append(part)
+    return fixed
+
+
+def _dataset_name(file: Path, base: Path, taken: set[str]) -> str:
+    """`source.dataset` of a file: its path below the directory its SOURCE names.
+
+    A file named directly is its file name, a file found in a directory or glob
+    its path below that directory, so records are named alike however the path
+    was typed (relative or absolute, file or folder). Where two sources would
+    share a name, the path as given tells them apart.
+    """
+    name = file.relative_to(base).as_posix() if file.is_relative_to(base) else file.name
+    for candidate in (name, file.as_posix(), file.resolve().as_posix()):
+        if candidate not in taken:
+            return candidate
+    raise AssertionError(f"two sources resolve to {file.resolve()}")  # excluded by `seen`
 
 
 def _looks_like_hub_id(spec: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?", spec)) and Path(spec).suffix.lower() not in LOCAL_FORMATS
 
 
-def iter_records(sources: list[Source], split: str = "train", subset: str | None = None, limit: int | None = None) -> Iterator[RawRecord]:
-    """Every record of every source in order, numbered across the run."""
+def iter_records(sources: list[Source], split: str = "train", subset: str | None = None, limit: int | None = None, meter: ReadMeter | None = None) -> Iterator[RawRecord]:
+    """Every record of every source in order, numbered across the run (`meter` follows the bytes read)."""
     position = 0
+    meter = meter or ReadMeter()
     for source in sources:
-        for index, (record, error, raw) in enumerate(_read(source, split, subset)):
+        for index, (record, error, raw) in enumerate(_read(source, split, subset, meter)):
             if limit is not None and position >= limit:
                 return
+            meter.text_records += source.kind in ("json", "csv")
             yield RawRecord(position, SourceRef(source.name, split, index), record, error, raw)
             position += 1
 
 
-def _read(source: Source, split: str, subset: str | None) -> Iterator[tuple[Any, Reject | None, str | None]]:
+def _read(source: Source, split: str, subset: str | None, meter: ReadMeter) -> Iterator[tuple[Any, Reject | None, str | None]]:
     try:
         if source.kind == "json":
-            yield from _read_json(source.paths[0])
+            yield from _read_json(source.paths[0], meter)
         elif source.kind == "csv":
-            yield from _read_csv(source.paths[0])
+            yield from _read_csv(source.paths[0], meter)
         else:
             yield from _read_datasets(source, split, subset)
     except OSError as exc:
-        raise UsageError(f"cannot read {source.name}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {source.paths[0] if source.paths else source.name}: {exc.strerror or exc}") from None
 
 
 def _read_datasets(source: Source, split: str, subset: str | None) -> Iterator[tuple[Any, None, None]]:
@@ -173,7 +255,7 @@ def _read_datasets(source: Source, split: str, subset: str | None) -> Iterator[t
         raise UsageError(f"cannot load {source.name}{hint}: {first}") from None
 
 
-def _read_csv(path: str) -> Iterator[tuple[Any, Reject | None, str | None]]:
+def _read_csv(path: str, meter: ReadMeter) -> Iterator[tuple[Any, Reject | None, str | None]]:
     """CSV rows as dicts of strings: no type guessing, so an answer "42" stays "42".
 
     A cell over CSV_FIELD_LIMIT (or any row the csv module cannot parse) is a
@@ -181,6 +263,7 @@ def _read_csv(path: str) -> Iterator[tuple[Any, Reject | None, str | None]]:
     """
     csv.field_size_limit(CSV_FIELD_LIMIT)
     with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        meter.reading(handle)
         reader = csv.DictReader(handle)
         while True:
             try:
@@ -233,9 +316,10 @@ def _parsed(text: str) -> tuple[Any, tuple[str, str] | None]:
     return (None, _problem(RecursionError())) if _too_deep(value) else (value, None)
 
 
-def _read_json(path: str) -> Iterator[tuple[Any, Reject | None, str | None]]:
+def _read_json(path: str, meter: ReadMeter) -> Iterator[tuple[Any, Reject | None, str | None]]:
     """A .json array (read element by element), or JSON Lines (.jsonl, or a .json that is not an array)."""
     with open(path, encoding="utf-8-sig", errors="surrogateescape") as handle:
+        meter.reading(handle)
         head = handle.read(4096)
         handle.seek(0)
         if Path(path).suffix.lower() == ".json" and head.lstrip().startswith("["):

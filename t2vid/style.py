@@ -94,11 +94,19 @@ class StyleJitter:
         for _ in range(100):
             fg = tuple(rng.randrange(0, 110) for _ in range(3))
             bg = tuple(rng.randrange(180, 256) for _ in range(3))
+            if base.mode == "L":  # record and check the grey levels that are drawn, not colours that never are
+                fg, bg = _grey(fg), _grey(bg)
             if contrast_ratio(fg, bg) >= self.min_contrast:
                 break
         else:
             fg, bg = (0, 0, 0), (255, 255, 255)
         return replace(style, fg="#%02x%02x%02x" % fg, bg="#%02x%02x%02x" % bg)
+
+
+def _grey(rgb: tuple[int, ...]) -> tuple[int, int, int]:
+    """The grey Pillow draws for an RGB colour in an L image."""
+    level = ImageColor.getcolor("#%02x%02x%02x" % rgb[:3], "L")
+    return (level, level, level)
 
 
 def contrast_ratio(a: tuple[int, ...], b: tuple[int, ...]) -> float:

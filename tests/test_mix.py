@@ -114,6 +114,7 @@ def test_llamafactory_mix_with_video_files_encodes_synthetic_to_mp4(synthetic, v
     dest = tmp_path / "lf"
     report, _ = run_mix(synthetic, video_file, dest, to="llamafactory", counts="4:4", video_root=str(root))
     assert report.synthetic["media"] == "mp4"
+    assert report.files == ["train.jsonl", "videos", "dataset_info.json", "mix_report.json"] and "videos" in report.summary()
     rows = rows_of(dest, "llamafactory")
     assert all(isinstance(r["videos"][0], str) and r["messages"][0]["content"].count("<video>") == 1 for r in rows)
     synthetic_videos = [r["videos"][0] for r in rows if r["videos"][0].startswith("videos/")]

@@ -22,7 +22,7 @@ def test_long_text_becomes_numbered_frames(tmp_path, capsys):
     out = tmp_path / "page.jpg"
     assert main(["render", "word " * 400, "-o", str(out), "--size", "224x224"]) == 0
     paths = capsys.readouterr().out.split()
-    assert len(paths) > 1 and paths[0].endswith("page-001.jpg")
+    assert len(paths) > 1 and paths[0].endswith("page-000.jpg") and paths[1].endswith("page-001.jpg")
     with Image.open(paths[0]) as image:
         assert image.format == "JPEG"
 

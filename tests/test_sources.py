@@ -113,3 +113,16 @@ def test_output_inside_the_input_directory_is_not_read_back(tmp_path):
     again = run_synth(data / "out", data)
     assert first.read == again.read == 1
     assert len(_records(str(data))) == 1  # another run's output inside the folder is skipped too
+
+
+def test_dataset_names_are_relative_however_the_source_is_typed(tmp_path, monkeypatch):
+    for folder in ("data/sub", "other"):
+        (tmp_path / folder).mkdir(parents=True)
+    write_jsonl(tmp_path / "data" / "a.jsonl", [{"x": 1}])
+    write_jsonl(tmp_path / "data" / "sub" / "b.jsonl", [{"x": 2}])
+    write_jsonl(tmp_path / "other" / "a.jsonl", [{"x": 3}])
+    monkeypatch.chdir(tmp_path)
+    names = lambda *specs: [s.name for s in resolve_sources(list(specs))]  # noqa: E731
+    assert names("data/a.jsonl") == names(str(tmp_path / "data" / "a.jsonl")) == ["a.jsonl"]
+    assert names("data") == names(str(tmp_path / "data")) == names("data/**/*.jsonl") == ["a.jsonl", "sub/b.jsonl"]
+    assert names("data/a.jsonl", "other/a.jsonl") == ["a.jsonl", "other/a.jsonl"]  # the same name twice would merge two datasets' ids

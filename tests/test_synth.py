@@ -183,6 +183,16 @@ def test_style_jitter_is_seeded_and_per_sample(tmp_path, english_jsonl):
         assert image.getpixel((0, 0)) == tuple(int(sample["style"]["bg"][i : i + 2], 16) for i in (1, 3, 5))
 
 
+def test_style_jitter_in_grayscale_records_the_greys_drawn(tmp_path, english_jsonl):
+    run_synth(tmp_path / "out", english_jsonl, style_jitter=True, seed=3, size="224x224")
+    for sample in shard_lines(tmp_path / "out"):
+        fg, bg = (sample["style"][key] for key in ("fg", "bg"))
+        assert fg[1:3] == fg[3:5] == fg[5:7] and bg[1:3] == bg[3:5] == bg[5:7]
+        with Image.open(tmp_path / "out" / sample["images"][0]) as image:
+            assert image.mode == "L" and image.getpixel((0, 0)) == int(bg[1:3], 16)
+            assert int(fg[1:3], 16) in {value for _, value in image.getcolors()}
+
+
 def test_python_api_as_in_the_readme(tmp_path, english_jsonl, monkeypatch):
     monkeypatch.chdir(tmp_path)
     from t2vid import RenderStyle, build_config, read_output, render_text, synth

@@ -206,7 +206,7 @@ class RowWriter(Writer):
         self.handle.close()
         if self.encoder:
             self.encoder.finish()
-        written = [self.staged.commit()]
+        written = [self.staged.commit()] + ([self.encoder.directory] if self.encoder else [])
         for name, content in self.fmt.side_files(self.options, self.path, self.rows, self.keys).items():
             written.append(write_json(self.options.dest / name, content))
         return written
