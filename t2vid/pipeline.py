@@ -141,7 +141,7 @@ class ShardWorker:
         self.config = config
         self.out = OutputDir(config.output)
         self.adapter = Adapter(config, dataset_names)
-        self.budget = Budget(config.profile, config.max_frames, config.min_frames, config.tokenizer)
+        self.budget = Budget(config.profile, config.max_frames, config.min_frames, config.tokenizer, (config.style.width, config.style.height))
         self.jitter = StyleJitter(config.jitter_fonts, config.jitter_font_sizes) if config.style_jitter else None
         self._engines: dict[RenderStyle, tuple[Layouter, Renderer]] = {}
         self._segmented: OrderedDict[tuple, Segmentation] = OrderedDict()
