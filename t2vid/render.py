@@ -14,7 +14,8 @@ from collections import OrderedDict
 from PIL import Image, ImageColor, ImageDraw
 
 from t2vid.fonts import load_font
-from t2vid.layout import FrameLayout, Layouter, Run
+from t2vid.layout import FrameLayout, Layouter
+from t2vid.measure import Run
 from t2vid.png import encode_png
 from t2vid.style import RenderStyle
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from t2vid.layout import FrameLayout, Layouter, split_units
+from t2vid.layout import FrameLayout, Layouter, Line, split_units
+from t2vid.measure import MeasuredUnit
 
 SEGMENTERS = ("words", "sentences", "fit")
 
@@ -28,31 +29,33 @@ def segment(context: str, layouter: Layouter, segmenter: str = "words", words_pe
     """Split `context` into frames; `overlap` repeats the last lines of a frame atop the next."""
     if segmenter not in SEGMENTERS:
         raise ValueError(f"unknown segmenter {segmenter!r}; choose one of {', '.join(SEGMENTERS)}")
-    items, missing = layouter.prepare(split_units(context))
-    limit = words_per_frame if segmenter in ("words", "sentences") else len(items) + 1
+    items, missing = layouter.measurer.prepare(split_units(context))
+    budget = words_per_frame if segmenter in ("words", "sentences") else None  # units per frame, carried ones included
     frames: list[FrameLayout] = []
     start = 0
     while start < len(items):
         carry = frames[-1].lines[-overlap:] if overlap and frames else ()
-        frame, end = _fill_with_progress(layouter, items, start, limit, carry)
+        frame, end = _fill_with_progress(layouter, items, start, budget, carry)
         if segmenter == "sentences" and end < len(items):
-            cut = max((k + 1 for k in range(start, end - 1) if items[k][0].sentence_end), default=None)
+            cut = max((k + 1 for k in range(start, end - 1) if items[k].unit.sentence_end), default=None)
             if cut is not None and cut < end:
-                frame, end = layouter.fill(items, start, cut - start + len(_carried_units(carry)), carry)
+                frame, end = layouter.fill(items, start, cut - start, carry)
         frames.append(frame)
         start = end
     return Segmentation(tuple(frames), tuple(sorted(missing)))
 
 
-def _carried_units(carry) -> list:
-    return [p for line in carry for p in line.units]
+def _carried_units(carry: tuple[Line, ...]) -> int:
+    return sum(len(line.units) for line in carry)
 
 
-def _fill_with_progress(layouter: Layouter, items, start: int, limit: int, carry):
-    """Fill a frame; shrink the carried overlap until at least one new unit fits."""
+def _fill_with_progress(layouter: Layouter, items: list[MeasuredUnit], start: int, budget: int | None, carry: tuple[Line, ...]) -> tuple[FrameLayout, int]:
+    """Fill a frame; shrink the carried overlap until at least one new unit fits (on the page and in the budget)."""
     while True:
-        while carry and len(_carried_units(carry)) >= limit:
-            carry = carry[1:]
+        if budget is not None:
+            while carry and _carried_units(carry) >= budget:
+                carry = carry[1:]
+        limit = len(items) - start if budget is None else budget - _carried_units(carry)
         frame, end = layouter.fill(items, start, limit, carry)
         if end > start or not carry:
             return frame, end

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from t2vid.cli import main
-from t2vid.exports import ExportError, ExportOptions, KeyMaker, export, load_format
+from t2vid.exports.base import ExportError, ExportOptions, KeyMaker
+from t2vid.exports.registry import export, load_format
 
 from conftest import license_text, run_synth, shard_lines, synth_records, tree_bytes, write_jsonl
 
@@ -380,7 +381,7 @@ def test_an_image_path_leaving_out_is_refused(out, tmp_path, capsys, hostile, na
 
 def test_synthetic_item_applies_the_path_rule_itself(out, samples):
     from t2vid.config import UsageError
-    from t2vid.exports import synthetic_item
+    from t2vid.exports.items import synthetic_item
 
     with pytest.raises(UsageError, match="not under frames/"):
         synthetic_item({**samples[0], "images": ["frames/../../secret.png"]}, out)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from t2vid.cli import main
-from t2vid.exports import ExportOptions, Placer, VideoFile, load_format
+from t2vid.exports.base import ExportOptions, Placer, VideoFile
+from t2vid.exports.registry import load_format
 from t2vid.exports.mix import mix
 
 from conftest import license_text, synth_records, write_jsonl

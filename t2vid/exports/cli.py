@@ -7,9 +7,7 @@ from pathlib import Path
 
 import click
 
-from t2vid.exports import FORMATS, PATH_STYLES
-
-ROW_FORMATS = ("llamafactory", "swift", "minicpmv", "internvl", "qwen", "llava")
+from t2vid.exports.registry import AS_IMAGES_FORMATS, FORMATS, PATH_STYLES, ROW_FORMATS
 
 
 def common_options(function):
@@ -22,7 +20,7 @@ def common_options(function):
             help="Media paths in rows. Default: relative to DEST where the trainer joins a root to them "
             "(llamafactory, internvl, llava, mp4), absolute where it opens them from its working directory (swift, minicpmv, qwen).",
         ),
-        click.option("--as-images", is_flag=True, help="llamafactory/swift: frames as N <image> tokens and an images list instead of one <video>."),
+        click.option("--as-images", is_flag=True, help=f"{'/'.join(AS_IMAGES_FORMATS)}: frames as N <image> tokens and an images list instead of one <video>."),
         click.option("--fps", type=float, default=1.0, show_default=True, help="Frame rate of encoded mp4s (mp4, llava, mix with video files); sample_fps of qwen rows."),
         click.option("--name", default="t2vid", show_default=True, help="Dataset name in LLaMA-Factory's dataset_info.json and InternVL's meta.json."),
         click.option("--workers", type=int, default=None, help="Processes encoding mp4s.  [default: all cores]"),
@@ -35,7 +33,7 @@ def common_options(function):
 
 def run(out, work):
     """Data problems (a missing frame, an unusable row) -> one line and exit 1; an unreadable OUT -> one line and exit 2."""
-    from t2vid.exports import ExportError
+    from t2vid.exports.base import ExportError
     from t2vid.output import read_errors_as_usage_error
 
     with read_errors_as_usage_error(out):
@@ -57,7 +55,8 @@ def export_command(out, format_name, dest, paths, as_images, fps, name, workers,
     Example:
       t2vid export out/ --to llamafactory -o data/t2vid
     """
-    from t2vid.exports import ExportOptions, export
+    from t2vid.exports.base import ExportOptions
+    from t2vid.exports.registry import export
 
     options = ExportOptions(Path(dest), paths, as_images, fps, shard_size, name, workers or os.cpu_count() or 1)
     report = run(out, lambda: export(out, format_name, options, progress=not quiet))
@@ -81,7 +80,7 @@ def mix_command(synthetic, video_files, counts, ratio, format_name, dest, paths,
     Example:
       t2vid mix --synthetic out/ --video llava_video.json --ratio 2:1 --to llava -o data/mix --seed 0
     """
-    from t2vid.exports import ExportOptions
+    from t2vid.exports.base import ExportOptions
     from t2vid.exports.mix import REPORT, mix
 
     options = ExportOptions(Path(dest), paths, as_images, fps, name=name, workers=workers or os.cpu_count() or 1)

@@ -17,7 +17,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from t2vid.exports import ExportOptions, Format, Item, Writer, metadata
+from t2vid.exports.base import ExportOptions, Format, Item, Writer
+from t2vid.exports.items import metadata
 from t2vid.writer import StagedFile
 
 ROW_GROUP = 100  # rows per Parquet row group: datasets' choice for image data, keeps readers' memory small

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from t2vid.exports import SHAREGPT, ExportOptions, Frames, Item, Placer, RowFormat, VideoFile
+from t2vid.exports.base import ExportOptions, Frames, Item, Placer, RowFormat, VideoFile
+from t2vid.exports.chat import SHAREGPT
 
 
 class InternVLFormat(RowFormat):

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from t2vid.exports import CHAT, ExportError, ExportOptions, Frames, Item, Placer, RowFormat, VideoFile
+from t2vid.exports.base import ExportError, ExportOptions, Frames, Item, Placer, RowFormat, VideoFile
+from t2vid.exports.chat import CHAT
 
 
 class MessagesFormat(RowFormat):

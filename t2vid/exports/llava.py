@@ -9,7 +9,8 @@ train with `--video_folder DEST`.
 
 from __future__ import annotations
 
-from t2vid.exports import SHAREGPT, ExportOptions, Item, Placer, RowFormat, VideoFile
+from t2vid.exports.base import ExportOptions, Item, Placer, RowFormat, VideoFile
+from t2vid.exports.chat import SHAREGPT
 from t2vid.exports.mp4 import VideoEncoder, import_av
 
 

@@ -8,7 +8,8 @@ It has no video-file reader: video rows must already be frames.
 
 from __future__ import annotations
 
-from t2vid.exports import CHAT, ExportError, ExportOptions, Frames, Item, Placer, RowFormat, VideoFile
+from t2vid.exports.base import ExportError, ExportOptions, Frames, Item, Placer, RowFormat, VideoFile
+from t2vid.exports.chat import CHAT
 
 
 def placeholder(index: int) -> str:

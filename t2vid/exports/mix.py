@@ -19,18 +19,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from t2vid.config import UsageError
-from t2vid.exports import (
-    ExportOptions,
-    Frames,
-    Item,
-    RowFormat,
-    RowWriter,
-    VideoFile,
-    iter_items,
-    load_format,
-    progress_bar,
-    write_json,
-)
+from t2vid.exports.base import ExportOptions, Frames, Item, RowFormat, RowWriter, VideoFile, write_json
+from t2vid.exports.items import iter_items
+from t2vid.exports.registry import check_options, load_format, progress_bar
 
 REPORT = "mix_report.json"
 
@@ -137,7 +128,7 @@ def mix(
     fmt = load_format(format_name)
     if not isinstance(fmt, RowFormat):
         raise UsageError(f"mix writes one training file; --to {format_name} is not a row format")
-    fmt.check(options)
+    check_options(fmt, options)
     real = real_items(video_files, fmt, video_root)
     synthetic_available = int(read_manifest(synthetic).get("samples") or 0)
     video_count, synthetic_count = sizes(counts, ratio, len(real), synthetic_available)
@@ -146,14 +137,16 @@ def mix(
     chosen_synthetic = set(rng.sample(range(synthetic_available), synthetic_count))
     missing = [path for item in chosen_real for path in media_paths(item) if not os.path.exists(path)]
 
-    make_dir(options.dest)
-    writer = RowWriter(fmt, options)
     encode_synthetic = fmt.uniform_media and not options.as_images and any(isinstance(item.media, VideoFile) for item in chosen_real)
-    if encode_synthetic:
+    if encode_synthetic:  # one media kind per file: synthetic frames become videos like the real rows
         from t2vid.exports.mp4 import VideoEncoder, import_av
 
         import_av()
-        writer.encoder = VideoEncoder(options.dest, options.fps, options.workers)
+        encoder = VideoEncoder(options.dest, options.fps, options.workers)
+    else:
+        encoder = fmt.media_encoder(options)
+    make_dir(options.dest)
+    writer = RowWriter(fmt, options, encoder)
     try:
         rows = [writer.make_row(item) for item in chosen_real]
         with progress_bar(synthetic_count, "mix synthetic", progress) as bar:

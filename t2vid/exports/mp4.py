@@ -21,18 +21,8 @@ from pathlib import Path
 from typing import Sequence, Union
 
 from t2vid.config import UsageError
-from t2vid.exports import (
-    ExportError,
-    ExportOptions,
-    Format,
-    Item,
-    KeyMaker,
-    VideoFile,
-    Writer,
-    fps_value,
-    frames_digest,
-    metadata,
-)
+from t2vid.exports.base import ExportError, ExportOptions, Format, Item, KeyMaker, VideoFile, Writer, fps_value, frames_digest
+from t2vid.exports.items import metadata
 from t2vid.writer import StagedFile
 
 CRF = "18"  # small text stays legible

@@ -9,7 +9,8 @@ the trainer's working directory, so they default to absolute.
 
 from __future__ import annotations
 
-from t2vid.exports import QWEN_CHAT, ExportOptions, Frames, Item, Placer, RowFormat, VideoFile, fps_value
+from t2vid.exports.base import ExportOptions, Frames, Item, Placer, RowFormat, VideoFile, fps_value
+from t2vid.exports.chat import QWEN_CHAT
 
 FRAME_FACTOR = 2
 

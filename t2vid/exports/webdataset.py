@@ -16,7 +16,8 @@ import json
 import tarfile
 from pathlib import Path
 
-from t2vid.exports import ExportOptions, Format, Item, KeyMaker, Writer, metadata
+from t2vid.exports.base import ExportOptions, Format, Item, KeyMaker, Writer
+from t2vid.exports.items import metadata
 from t2vid.writer import StagedFile
 from t2vid.writer import OutputDir
 
