@@ -7,7 +7,21 @@ from pathlib import Path
 
 import click
 
+from t2vid.exports.limits import OVER_LENGTH
 from t2vid.exports.registry import AS_IMAGES_FORMATS, FORMATS, PATH_STYLES, ROW_FORMATS
+
+
+def length_limit(profile, max_length, over_length, tokenizer, as_images):
+    """--profile and its companions -> a LengthLimit, or None without --profile."""
+    from t2vid.config import UsageError
+    from t2vid.exports.limits import LengthLimit
+
+    if profile is None:
+        given = [flag for flag, value in (("--max-length", max_length), ("--tokenizer", tokenizer)) if value is not None]
+        if given or over_length != "skip":
+            raise UsageError(f"{given[0] if given else '--over-length'} needs --profile: tokens per frame depend on the model")
+        return None
+    return LengthLimit(profile, max_length, over_length, tokenizer, as_images)
 
 
 def common_options(function):
@@ -48,18 +62,30 @@ def run(out, work):
 @click.option("--to", "format_name", required=True, type=click.Choice(list(FORMATS)), help="Target format.")
 @common_options
 @click.option("--shard-size", type=int, default=1000, show_default=True, help="Samples per webdataset tar or hf Parquet file.")
-def export_command(out, format_name, dest, paths, as_images, fps, name, workers, quiet, shard_size):
+@click.option("--profile", default=None, help="Model profile (see `t2vid presets`) to cost each sample for: text + media + template tokens.")
+@click.option("--max-length", type=int, default=None, help="With --profile: the trainer's length limit in tokens (cutoff_len, --max_length, ...). Default: the profile's max_tokens.")
+@click.option(
+    "--over-length",
+    type=click.Choice(OVER_LENGTH),
+    default="skip",
+    show_default=True,
+    help="A sample over the limit: skip it, split its turns into samples that fit (same frames), or warn and write it.",
+)
+@click.option("--tokenizer", default=None, help="With --profile: a locally installed HF tokenizer for text tokens (else an estimate).")
+def export_command(out, format_name, dest, paths, as_images, fps, name, workers, quiet, shard_size, profile, max_length, over_length, tokenizer):
     """Write the samples of synth output OUT in a trainer's format.
 
     \b
-    Example:
+    Examples:
       t2vid export out/ --to llamafactory -o data/t2vid
+      t2vid export out/ --to llamafactory -o data/t2vid --profile qwen2-vl-llamafactory --max-length 2048
     """
     from t2vid.exports.base import ExportOptions
     from t2vid.exports.registry import export
 
+    limit = length_limit(profile, max_length, over_length, tokenizer, as_images)
     options = ExportOptions(Path(dest), paths, as_images, fps, shard_size, name, workers or os.cpu_count() or 1)
-    report = run(out, lambda: export(out, format_name, options, progress=not quiet))
+    report = run(out, lambda: export(out, format_name, options, progress=not quiet, limit=limit))
     if not quiet:
         click.echo(report.summary(), err=True)
 
