@@ -139,6 +139,8 @@ class RowFormat(Format):
 
     data_file = "train.jsonl"
     uniform_media = False  # the loader types columns (HF datasets): one media kind per file
+    reads_video_files = True  # False: the trainer reads frames only; mix turns real videos into frame folders
+    video_frame_factor = 1  # 2: the reader samples a video file's frames in pairs; mix pads encoded videos to even counts
 
     def row(self, item: Item, place: Placer, options: ExportOptions) -> dict:
         raise NotImplementedError
