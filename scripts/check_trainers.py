@@ -40,7 +40,8 @@ REQUIREMENTS = {
     "llamafactory": ["llamafactory==0.9.5", "qwen-vl-utils==0.0.14", "av", "decord"],
     "swift": ["ms-swift==4.6.0", "qwen-vl-utils==0.0.14", "av", "decord", "torch==2.14.1", "torchvision==0.29.1"],
 }
-SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"]
+# Qwen2's special tokens at Qwen2's ids: ms-swift's Qwen2-VL template finds the media pads by these ids.
+SPECIAL_TOKENS = {"<|endoftext|>": 151643, "<|im_start|>": 151644, "<|im_end|>": 151645, "<|vision_start|>": 151652, "<|vision_end|>": 151653, "<|image_pad|>": 151655, "<|video_pad|>": 151656}
 QUESTIONS = [
     ("What is this page about?", "A license.", 12),
     ("Which license is it?", "It is quoted in full.", 135),
@@ -62,13 +63,14 @@ def tiny_model(folder: Path) -> None:
     vocab = {"[UNK]": 0}
     for word in ["system", "user", "assistant", *words]:
         vocab.setdefault(word, len(vocab))
+    vocab.update(SPECIAL_TOKENS)
     backend = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="[UNK]", eos_token="<|im_end|>", pad_token="<|endoftext|>", additional_special_tokens=SPECIAL_TOKENS)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="[UNK]", eos_token="<|im_end|>", pad_token="<|endoftext|>", additional_special_tokens=list(SPECIAL_TOKENS))
     template = "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
     processor = Qwen2VLProcessor(image_processor=Qwen2VLImageProcessor(), video_processor=Qwen2VLVideoProcessor(), tokenizer=tokenizer, chat_template=template)
     processor.save_pretrained(folder)
-    Qwen2VLConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1).save_pretrained(folder)
+    Qwen2VLConfig(vocab_size=max(SPECIAL_TOKENS.values()) + 1, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1).save_pretrained(folder)
 
 
 MEDIA_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|video_pad|>", "<|image_pad|>")
@@ -107,12 +109,11 @@ def probe_llamafactory(model: Path, data: Path) -> list[dict]:
 
 
 def probe_swift(model: Path, data: Path) -> list[dict]:
-    """ms-swift's load_dataset and the qwen2_vl template's encode (which reads media through qwen-vl-utils)."""
-    from swift.llm import get_template, load_dataset
-    from transformers import AutoProcessor
+    """ms-swift's get_processor, load_dataset and the qwen2_vl template's encode (which reads media through qwen-vl-utils)."""
+    from swift import get_processor, get_template, load_dataset
 
-    processor = AutoProcessor.from_pretrained(str(model))
-    template = get_template("qwen2_vl", processor, max_length=32768)
+    processor = get_processor(str(model), model_type="qwen2_vl", download_model=False)
+    template = get_template(processor, max_length=32768, template_type="qwen2_vl")
     template.set_mode("train")
     dataset, _ = load_dataset([str(data / "train.jsonl")], split_dataset_ratio=0, num_proc=1)
     results = []
