@@ -49,11 +49,14 @@ class Processor:
     def media_tokens(self, frames: int, width: int, height: int, as_images: bool = False) -> int:
         raise NotImplementedError
 
+    counts: ClassVar[tuple[str, ...]] = ()  # fields that may be 0 (token counts); every other number is a size or a count of at least 1
+
     def validate(self, where: str) -> None:
+        """Checks beyond the field types (those are checked on loading): sizes and counts of at least 1."""
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-                raise UsageError(f"{where}: processor.{f.name} must not be negative, not {value!r}")
+            if isinstance(value, int) and not isinstance(value, bool) and f.name not in self.counts and value < 1:
+                raise UsageError(f"{where}: processor.{f.name} must be at least 1, not {value}")
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class QwenVLProcessor(Processor):
     image_max_pixels: int = 28 * 28 * 1280
     image_prescale_max_pixels: int | None = None
     wrap_tokens: int = 2  # <|vision_start|> ... <|vision_end|> around each image or video
+    counts: ClassVar[tuple[str, ...]] = ("wrap_tokens",)
 
     def _grid(self, width: int, height: int, min_pixels: int, max_pixels: int, prescale: int | None) -> int:
         if prescale is not None and width * height > prescale:
@@ -120,6 +124,7 @@ class MiniCPMVProcessor(Processor):
     max_slice_nums: int = 9
     use_image_id: bool = True
     newline_tokens: int = 1
+    counts: ClassVar[tuple[str, ...]] = ("newline_tokens",)
 
     def slice_grid(self, width: int, height: int) -> tuple[int, int] | None:
         """(columns, rows) of slices, or None when the image is small enough to stay whole."""
@@ -166,6 +171,7 @@ class InternVLProcessor(Processor):
     max_dynamic_patch: int = 12
     use_thumbnail: bool = True
     wrap_tokens: int = 2
+    counts: ClassVar[tuple[str, ...]] = ("wrap_tokens",)
 
     def tiles(self, width: int, height: int, max_num: int) -> int:
         aspect = width / height
@@ -235,13 +241,6 @@ class Profile:
         if self.processor is None:
             return frames * self.tokens_per_frame
         return self.processor.media_tokens(frames, width, height, as_images)
-
-    def per_frame_label(self, size: tuple[int, int] = DEFAULT_FRAME_SIZE, frames: int = 40) -> str:
-        """Tokens per frame for listings: exact for fixed profiles, the mean over `frames` at `size` otherwise."""
-        if self.processor is None:
-            return str(self.tokens_per_frame)
-        mean = self.media_tokens(frames, *size) / frames
-        return f"{mean:g}" if mean == int(mean) else f"{mean:.1f}"
 
 
 def _check_type(where: str, name: str, value, kind: str):

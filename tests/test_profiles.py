@@ -98,6 +98,7 @@ def test_budget_costs_a_sample_at_its_frame_size_and_template():
     ("processor: {family: qwen2-vl, max_pixels: 1.5e6}\n", "processor.max_pixels must be a whole number"),
     ("processor: {family: minicpm-v, use_image_id: 1}\n", "processor.use_image_id must be true or false"),
     ("processor: {family: llava-video, newline: row}\n", "processor.newline must be grid, one_token or none"),
+    ("processor: {family: internvl, image_size: 0}\n", "processor.image_size must be at least 1, not 0"),
     ("source: [a, b]\n", "source must be a string"),
 ])
 def test_profile_values_are_type_checked(tmp_path, text, message):
