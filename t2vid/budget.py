@@ -20,7 +20,9 @@ from dataclasses import MISSING, dataclass, fields
 from typing import ClassVar
 
 from t2vid.charset import is_cjk
-from t2vid.config import UsageError, configs_dir, read_named_config
+from t2vid.errors import UsageError
+from t2vid.presets import configs_dir, read_named_config
+from t2vid.rejects import Reject
 
 DEFAULT_FRAME_SIZE = (448, 448)  # synth's default --size: the size a sample is costed at when its own is unknown
 
@@ -263,7 +265,7 @@ def _check_type(where: str, name: str, value, kind: str):
 
 
 def _checked(cls, data: dict, where: str, prefix: str = "") -> dict:
-    """`data`'s values checked against `cls`'s field types; unknown or missing keys are usage errors."""
+    """`data`'s values checked against `cls`'s field types (a processor's); unknown or missing keys are usage errors."""
     kinds = {f.name: f.type for f in fields(cls)}
     unknown = sorted(set(data) - set(kinds))
     if unknown:
@@ -292,11 +294,11 @@ def list_profiles() -> dict[str, Profile]:
 
 
 def load_profile(name_or_path: str) -> Profile:
+    """A profile whose top-level keys were checked on reading (t2vid.presets); `processor` is checked here, per family."""
     path, data = read_named_config(name_or_path, "profile")
-    where = f"profile {path}"
-    values = _checked(Profile, data, where)
-    if "processor" in data and data["processor"] is not None:
-        values["processor"] = _processor(where, data["processor"])
+    values = dict(data)
+    if values.get("processor") is not None:
+        values["processor"] = _processor(f"profile file {path}", values["processor"])
     return Profile(**values)
 
 
@@ -363,10 +365,10 @@ class Budget:
             template = self.profile.template_tokens + self.profile.turn_tokens * max(0, (len(texts) + 1) // 2 - 1)
         return sum(self.text_tokens(t) for t in texts) + self.media_tokens(frames, frame_size) + template
 
-    def over(self, texts: list[str], frames: int, frame_size: tuple[int, int] | None = None) -> str | None:
-        """Why a sample exceeds the budget (frames or tokens), or None when it fits."""
+    def over(self, texts: list[str], frames: int, frame_size: tuple[int, int] | None = None) -> Reject | None:
+        """Why a sample exceeds the budget (frames or tokens), or None when it fits (a segment-stage reject: the budget limits the frames)."""
         if self.max_frames is not None and frames > self.max_frames:
-            return f"over budget: {frames} frames > {self.max_frames}"
+            return Reject("segment", "over_frame_budget", f"over budget: {frames} frames > {self.max_frames}")
         if self.profile and self.max_tokens is not None:
             total = self.total_tokens(texts, frames, frame_size)
             if total > self.max_tokens:
@@ -374,10 +376,10 @@ class Budget:
                     media = f"{frames} frames x {self.profile.tokens_per_frame}"
                 else:
                     media = f"{frames} frames: {self.media_tokens(frames, frame_size)}"
-                return f"over budget: {total} tokens ({media} + text) > {self.max_tokens}"
+                return Reject("segment", "over_token_budget", f"over budget: {total} tokens ({media} + text) > {self.max_tokens}")
         return None
 
-    def under(self, frames: int) -> str | None:
+    def under(self, frames: int) -> Reject | None:
         if self.min_frames is not None and frames < self.min_frames:
-            return f"too few frames: {frames} < {self.min_frames}"
+            return Reject("segment", "too_few_frames", f"too few frames: {frames} < {self.min_frames}")
         return None

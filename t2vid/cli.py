@@ -12,8 +12,8 @@ import sys
 import click
 
 from t2vid import __version__
-from t2vid.config import UsageError, build_config, merge_settings, read_config_file
-from t2vid.segment import SEGMENTERS
+from t2vid.config import SEGMENTERS, build_config, merge_settings, read_config_file
+from t2vid.errors import UsageError
 from t2vid.style import ALIGNS, IMAGE_FORMATS, MODES, VALIGNS
 
 STYLE_OPTIONS = {
@@ -85,7 +85,8 @@ def cli():
 @click.option("--workers", type=int, default=None, help="Worker processes.  [default: all cores]")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--ray-address", default=None, help="Ray cluster address (default: start a local Ray).")
-@click.option("--overwrite", is_flag=True, help="Delete OUT and start over instead of resuming.")
+@click.option("--overwrite", is_flag=True, help="Delete t2vid's files in OUT and start over instead of resuming (only in a folder t2vid made).")
+@click.option("--repair", is_flag=True, help="On resume, check that every frame file of complete shards exists and redraw the ones that do not.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary.")
 @click.pass_context
 def synth(ctx, sources, config_file, **options):
@@ -124,6 +125,9 @@ def render(text, output, **options):
 
     config = build_config(options)
     style = replace(config.style, image_format=_format_from_name(output))
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder):
+        raise UsageError(f"-o {output}: folder {folder} does not exist")
     if text == "-":
         text = sys.stdin.read()
     images = render_text(text, style)
@@ -132,8 +136,11 @@ def render(text, output, **options):
     root, extension = os.path.splitext(output)
     paths = [output] if len(images) == 1 else [f"{root}-{n:03d}{extension}" for n in range(1, len(images) + 1)]
     for image, path in zip(images, paths):
-        with open(path, "wb") as handle:
-            handle.write(encode_image(image, style))
+        try:
+            with open(path, "wb") as handle:
+                handle.write(encode_image(image, style))
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     click.echo("\n".join(paths))
 
 
@@ -157,7 +164,7 @@ def _format_from_name(path: str) -> str:
 @cli.command()
 def presets():
     """List dataset presets and model budget profiles."""
-    from t2vid.adapt import list_presets
+    from t2vid.parsers import list_presets
     from t2vid.budget import list_profiles
 
     click.echo("presets (--preset):")

@@ -1,7 +1,8 @@
 """Settings of a synth run: one object, built once from a YAML file and flags.
 
 Every field here is written to the manifest's `config`; all but
-`RUNTIME_KEYS` must match for an existing OUT to be resumed.
+`RUNTIME_KEYS` must match for an existing OUT to be resumed. This module is
+the base layer: it imports no stage, so anything may import it cheaply.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ from pathlib import Path
 
 import yaml
 
-from t2vid.segment import SEGMENTERS
+from t2vid.errors import UsageError
 from t2vid.style import RenderStyle
 
-
-class UsageError(ValueError):
-    """Bad settings or arguments; the CLI prints it on one line and exits 2."""
+SEGMENTERS = ("words", "sentences", "fit")  # words: at most N per frame; sentences: whole sentences up to N; fit: fill each frame
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,7 @@ class SynthConfig:
     engine: str = "local"
     ray_address: str | None = None
     overwrite: bool = False
+    repair: bool = False
     quiet: bool = False
 
     def validate(self) -> None:
@@ -71,13 +71,14 @@ class SynthConfig:
             (all(v is None or v >= 0 for v in (self.max_frames, self.min_frames, self.min_context_words)), "--max-frames, --min-frames and --min-context-words must be 0 or more"),
             (self.max_frames is None or self.min_frames is None or self.min_frames <= self.max_frames, f"--min-frames {self.min_frames} is above --max-frames {self.max_frames}"),
             (len(self.jitter_font_sizes) == 2 and 4 <= self.jitter_font_sizes[0] <= self.jitter_font_sizes[1] <= 512, f"--jitter-font-sizes must be MIN,MAX within 4..512, not {self.jitter_font_sizes}"),
+            (self.instruction_template is None or "{question}" in self.instruction_template, f"--instruction-template {self.instruction_template!r} has no {{question}} placeholder for the question (e.g. 'The video shows pages of a document. {{question}}')"),
         )
         for ok, message in checks:
             if not ok:
                 raise UsageError(message)
 
 
-RUNTIME_KEYS = ("workers", "engine", "ray_address", "overwrite", "quiet", "output")  # may differ on resume
+RUNTIME_KEYS = ("workers", "engine", "ray_address", "overwrite", "repair", "quiet", "output")  # may differ on resume
 STYLE_KEYS = {f.name for f in fields(RenderStyle)}
 CONFIG_KEYS = {f.name for f in fields(SynthConfig)} - {"style"}
 
@@ -100,10 +101,12 @@ FLAG_ALIASES = {
 
 def read_config_file(path: str | os.PathLike) -> dict:
     """A user YAML with the same keys as the flags (dashes or underscores)."""
+    from t2vid.files import kind_of, read_small_text
+
+    if kind_of(path) == "missing":
+        raise UsageError(f"cannot read config file {path}: no such file")
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise UsageError(f"cannot read config file {path}: {exc.strerror}") from None
+        data = yaml.safe_load(read_small_text(path, "config file")) or {}
     except yaml.YAMLError as exc:
         raise UsageError(f"config file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
@@ -190,30 +193,3 @@ def build_config(values: dict) -> SynthConfig:
     config = SynthConfig(style=RenderStyle(**style_values), **values)
     config.validate()
     return config
-
-
-def configs_dir(kind: str) -> Path:
-    """configs/<kind> of a checkout, installed as the package data t2vid.configs."""
-    from importlib import resources
-
-    return Path(str(resources.files("t2vid.configs"))) / kind
-
-
-def read_named_config(name_or_path: str, kind: str) -> tuple[Path, dict]:
-    """A preset or profile by name (configs/<kind>s/NAME.yaml) or by YAML path, as a mapping with its name."""
-    folder = configs_dir(f"{kind}s")
-    path = Path(name_or_path)
-    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
-        path = folder / f"{name_or_path}.yaml"
-    if not path.is_file():
-        known = ", ".join(p.stem for p in sorted(folder.glob("*.yaml")))
-        raise UsageError(f"unknown {kind} {name_or_path!r}; known {kind}s: {known}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{kind} file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"{kind} file {path} must be a mapping of keys to values")
-    data.setdefault("name", path.stem)
-    return path, data
-

@@ -19,6 +19,7 @@ from pathlib import Path
 from PIL import ImageFont, features
 
 from t2vid.charset import is_cjk
+from t2vid.files import not_regular
 
 DEFAULT_FAMILY = "sans-serif"
 GENERIC_FAMILIES = {"sans-serif", "sans", "serif", "monospace", "mono"}
@@ -68,6 +69,9 @@ def resolve_face(spec: str | None) -> FontFace:
     """A font file path or a fontconfig family name -> a face; None -> the system sans."""
     if spec and (os.sep in spec or Path(spec).suffix.lower() in {".ttf", ".otf", ".ttc", ".otc"}):
         path = Path(spec).expanduser()
+        special = not_regular(path, "font file")
+        if special:
+            raise FontError(special)
         if not path.is_file():
             raise FontError(f"font file not found: {spec}")
         face = FontFace(str(path.resolve()))

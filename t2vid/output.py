@@ -1,11 +1,12 @@
 """Read a synth output back: the manifest, its samples and rejects, and the rules every reader shares.
 
-Exports, inspection and verification all read OUT, and a shard line can be
-edited, truncated or written by something else. So the record contract (the
-fields and types trainers rely on) and the rule for image paths (relative,
-under `frames/`, never `..`) live here, and the readers refuse a line that
-breaks them with one line naming its file and line number: an export must
-never copy a file from outside OUT because a record says so.
+Exports, inspection and verification all read OUT, and a manifest or a
+shard line can be edited, truncated or written by something else. So the
+manifest's shape, the record contract (the fields and types trainers rely
+on) and the rule for paths inside OUT (relative, under their folder, never
+`..`, no symbolic link on the way, a regular file) live here, and the readers
+refuse what breaks them with one line naming the file: an export must never
+copy a file from outside OUT, or read a device, because a record says so.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
+import stat
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator, TypeVar
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.writer import MANIFEST
 
 FRAMES_PREFIX = "frames/"
@@ -40,17 +41,94 @@ REQUIRED_FIELDS: dict[str, type] = {
 OPTIONAL_FIELDS: dict[str, type] = {"turns": list, "meta": dict, "overlap_lines": list, "style": dict}
 SOURCE_FIELDS: dict[str, type] = {"dataset": str, "split": str, "index": int}
 
+MANIFEST_LISTS = {"shards": "shards", "rejects": "rejects"}  # manifest key -> the folder its paths must be under
+MANIFEST_COUNTS = ("samples", "frames", "frame_files", "frames_reused", "words", "read", "rejected")
+MAX_MANIFEST_BYTES = 256 << 20
+
 T = TypeVar("T")
 
 
-def read_manifest(out: str | Path) -> dict:
+class ManifestError(UsageError):
+    """OUT's manifest.json is there but cannot be read as JSON (validate lists it as a problem)."""
+
+
+def manifest_json(out: str | Path) -> Any:
+    """OUT's manifest.json parsed, shape unchecked; a missing, non-regular, oversized or non-JSON file is a UsageError."""
+    from t2vid.files import kind_of, read_small_text
+
     path = Path(out) / MANIFEST
+    if kind_of(path) == "missing":
+        raise UsageError(f"{out} is not a t2vid output (no {MANIFEST})")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{out} is not a t2vid output (no {MANIFEST})") from None
+        text = read_small_text(path, "manifest", MAX_MANIFEST_BYTES)
+    except UsageError as exc:
+        raise ManifestError(str(exc)) from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ManifestError(f"{path} is not a t2vid manifest: nested too deeply") from None
     except ValueError as exc:
-        raise UsageError(f"{path} is not valid JSON: {exc}") from None
+        raise ManifestError(f"{path} is not valid JSON: {exc}") from None
+
+
+def manifest_problems(manifest: Any, out: str | Path) -> list[str]:
+    """What is wrong with a manifest's shape: the one check every reader of OUT relies on."""
+    if not isinstance(manifest, dict):
+        return [f"is a JSON {type(manifest).__name__}, not an object"]
+    found = []
+    for key, folder in MANIFEST_LISTS.items():
+        paths = manifest.get(key, [])
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            found.append(f"{key!r} must be a list of paths")
+            continue
+        for relative in paths:
+            problem = path_problem(out, relative, folder)
+            if problem:
+                found.append(f"{key} entry {relative!r} {problem}")
+    if "shards" not in manifest:
+        found.append("has no 'shards' list")
+    for key in MANIFEST_COUNTS:
+        if key in manifest and not (is_type(manifest[key], int) and manifest[key] >= 0):
+            found.append(f"{key!r} is {manifest[key]!r}, not a count")
+    for key in ("status", "t2vid_version"):
+        if key in manifest and not isinstance(manifest[key], str):
+            found.append(f"{key!r} is not a string")
+    return found
+
+
+def read_manifest(out: str | Path) -> dict:
+    """OUT's manifest, its shape checked and every path it lists confined to OUT; else one UsageError line."""
+    manifest = manifest_json(out)
+    problems = manifest_problems(manifest, out)
+    if problems:
+        raise UsageError(f"{Path(out) / MANIFEST}: {problems[0]}; run `t2vid validate {out}` to list every problem")
+    return manifest
+
+
+def path_problem(out: str | Path, relative: str, folder: str) -> str | None:
+    """Why OUT/`relative` may not be read (it could leave OUT, or is not a file), or None.
+
+    Relative, under `folder`/, no `..`, no symbolic link on the way (a link
+    could point anywhere), and, when it exists, a regular file (a device or a
+    FIFO would never end). A missing file is left to the reader to report.
+    """
+    pure = PurePosixPath(relative)
+    if not relative or pure.is_absolute() or ".." in pure.parts or "\\" in relative:
+        return "could leave the output (absolute, empty or with ..)"
+    if pure.parts[0] != folder or len(pure.parts) < 2:
+        return f"is not under {folder}/"
+    path = Path(out)
+    for part in pure.parts:
+        path = path / part
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            return f"cannot be checked ({exc.strerror})"
+        if stat.S_ISLNK(mode):
+            return "is or passes through a symbolic link; t2vid does not follow links inside OUT"
+    return None if stat.S_ISREG(mode) else "is not a regular file"
 
 
 def is_frame_path(relative: object) -> bool:
@@ -59,9 +137,12 @@ def is_frame_path(relative: object) -> bool:
 
 
 def frame_path(out: str | Path, relative: str) -> Path:
-    """Where an image path of a record points inside OUT; refuses any path that could leave OUT."""
+    """Where an image path of a record points inside OUT; refuses any path that could leave OUT (see path_problem)."""
     if not is_frame_path(relative):
         raise UsageError(f"image path {relative!r} is not under {FRAMES_PREFIX} of {out}; run `t2vid validate {out}`")
+    problem = path_problem(out, relative, FRAMES_PREFIX.rstrip("/"))
+    if problem:
+        raise UsageError(f"frame {relative} of {out} {problem}; run `t2vid validate {out}`")
     return Path(out) / relative
 
 
@@ -109,8 +190,9 @@ def record_problems(record: Any) -> list[str]:
 
 
 def reject_problems(reject: Any) -> list[str]:
-    """What is wrong with one reject record: stats and validate group rejects by their reason."""
-    return [] if isinstance(reject, dict) and isinstance(reject.get("reason"), str) else ["reject has no string 'reason'"]
+    """What is wrong with one reject record: stats and validate group rejects by their code."""
+    fields = reject if isinstance(reject, dict) else {}
+    return [f"reject has no string {name!r}" for name in ("reason", "stage", "code") if not isinstance(fields.get(name), str)]
 
 
 @dataclass(frozen=True)
@@ -136,7 +218,9 @@ def json_lines(path: Path) -> Iterator[JsonLine]:
             try:
                 yield JsonLine(path, number, json.loads(line))
             except ValueError as exc:  # bad JSON or bad UTF-8
-                yield JsonLine(path, number, error=f"not valid JSON ({exc})")
+                yield JsonLine(path, number, error=f"not valid JSON ({str(exc)[:200]})")
+            except RecursionError:
+                yield JsonLine(path, number, error="JSON nested too deeply to be a record")
 
 
 def _objects(out: Path, path: Path, problems) -> Iterator[dict]:
@@ -151,6 +235,9 @@ def _objects(out: Path, path: Path, problems) -> Iterator[dict]:
 def read_shard(out: str | Path, shard: str) -> Iterator[dict]:
     """The sample records of one shard (a path relative to OUT), each checked against the contract."""
     root = Path(out)
+    problem = path_problem(root, shard, "shards")
+    if problem:
+        raise UsageError(f"shard {shard!r} of {out} {problem}")
     yield from _objects(root, root / shard, record_problems)
 
 
@@ -169,11 +256,6 @@ def read_rejects(out: str | Path) -> Iterator[dict]:
     root = Path(out)
     for name in read_manifest(root).get("rejects") or []:
         yield from _objects(root, root / name, reject_problems)
-
-
-def reason_kind(reason: str) -> str:
-    """Group reject reasons for the summary: numbers and positions vary, the kind does not."""
-    return re.sub(r"\d+", "N", reason.split(" (")[0])
 
 
 def reservoir_sample(items: Iterable[T], count: int, seed: int) -> tuple[list[T], int]:

@@ -7,7 +7,6 @@ instead of redone, so re-running a killed command finishes the job.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import time
@@ -19,8 +18,9 @@ from typing import Iterator
 from t2vid import __version__
 from t2vid.adapt import Adapter
 from t2vid.budget import Budget
-from t2vid.config import RUNTIME_KEYS, SynthConfig, UsageError
+from t2vid.config import RUNTIME_KEYS, SynthConfig
 from t2vid.engines import get_engine
+from t2vid.errors import OutputWriteError, UsageError
 from t2vid.fonts import font_package_for
 from t2vid.pipeline import (
     ChunkResult,
@@ -33,7 +33,7 @@ from t2vid.pipeline import (
     input_digest,
 )
 from t2vid.sources import BUILTIN_SAMPLE, RawRecord, iter_records, resolve_sources
-from t2vid.writer import OutputDir, shard_name
+from t2vid.writer import MANIFEST, OutputDir, claim_folder, own_files, remove_own_files, shard_name
 
 
 @dataclass
@@ -61,17 +61,17 @@ def synth(config: SynthConfig) -> RunSummary:
     Adapter(config, names)  # fail on a bad preset or template before touching OUT
     Budget(config.profile, config.max_frames, config.min_frames, config.tokenizer)
     out = OutputDir(config.output)
-    _claim_output(out, config)
+    repair = _claim_output(out, config)
     if not config.quiet and not config.sources:
         print(f"t2vid: no SOURCE given; using the built-in sample dataset ({BUILTIN_SAMPLE})", file=sys.stderr)
     summary = RunSummary(output=config.output)
     started = time.perf_counter()
     manifest = _manifest(config, summary, status="running")
     try:
-        out.write_manifest(manifest)
+        _write_manifest(out, manifest)
         progress = _Progress(config.quiet)
         planned: dict[int, ShardTask] = {}
-        tasks = _plan(config, out, summary, iter_records(sources, config.split, config.subset, config.limit))
+        tasks = _plan(config, out, summary, iter_records(sources, config.split, config.subset, config.limit), repair)
         chunks = _chunks(tasks, planned)
         pending: list[ChunkResult] = []
         for chunk_result in get_engine(config.engine)(config, names, chunks):
@@ -84,51 +84,85 @@ def synth(config: SynthConfig) -> RunSummary:
             summary.shards.append(f"shards/{shard_name(result.number)}.jsonl")
             progress.update(result, summary, time.perf_counter() - started)
             summary.seconds = time.perf_counter() - started
-            out.write_manifest(_manifest(config, summary, status="running"))
+            _write_manifest(out, _manifest(config, summary, status="running"))
         progress.close()
-    except OSError as exc:
-        raise SynthError(f"cannot write to {config.output}: {exc.strerror or exc}") from None
-    except (UsageError, SynthError, KeyboardInterrupt):
+        summary.shards.sort()
+        try:
+            _remove_stale(out, summary)
+            files = len(own_files(out.root, "frames"))
+        except OSError as exc:
+            raise OutputWriteError(exc.strerror or str(exc)) from exc
+        summary.frames_reused, summary.frame_files_written = summary.frames - files, files
+        summary.seconds = time.perf_counter() - started
+        _write_manifest(out, _manifest(config, summary, status="complete"))
+    except OutputWriteError as exc:  # only failed writes to OUT: a record's own problems are its rejects
+        raise SynthError(f"cannot write to {config.output}: {exc}") from None
+    except UsageError:
+        if not own_files(out.root, "shards"):  # nothing to resume: leave no manifest that would refuse the corrected command
+            (out.root / MANIFEST).unlink(missing_ok=True)
+        raise
+    except (SynthError, KeyboardInterrupt):
         raise
     except Exception as exc:  # noqa: BLE001 - a worker died or raised: one line, exit 1
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
         raise SynthError(f"a worker failed ({type(exc).__name__}: {first}); re-run the same command to resume") from None
-    summary.shards.sort()
-    files = sum(len(f) for _, _, f in os.walk(out.root / "frames"))
-    summary.frames_reused, summary.frame_files_written = summary.frames - files, files
-    summary.seconds = time.perf_counter() - started
-    out.write_manifest(_manifest(config, summary, status="complete"))
     return summary
 
 
-def _claim_output(out: OutputDir, config: SynthConfig) -> None:
-    """Start, resume or refuse: never mix two configurations in one OUT."""
-    root = out.root
-    if root.exists() and not root.is_dir():
-        raise UsageError(f"output {root} exists and is not a directory")
-    existing = out.read_manifest()
-    if existing is None and root.exists() and any(root.iterdir()):
-        raise UsageError(f"output directory {root} is not empty and holds no t2vid manifest; pick another -o (--overwrite only replaces t2vid outputs)")
-    if existing is not None and not config.overwrite:
-        before = _flatten(existing.get("config", {}))
-        now = _flatten(config_for_manifest(config))
-        differs = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
-        if differs:
-            raise UsageError(f"{root} holds a run with different settings ({', '.join(differs)}); use --overwrite to start over or pick another -o")
+def _write_manifest(out: OutputDir, manifest: dict) -> None:
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        out.write_manifest(manifest)
+    except OSError as exc:
+        raise OutputWriteError(exc.strerror or str(exc)) from exc
+
+
+def _claim_output(out: OutputDir, config: SynthConfig) -> bool:
+    """Start, resume or refuse: OUT must be t2vid's (see writer.claim_folder), and two configurations never mix in one.
+
+    Returns whether frames must be checked (a complete OUT now holds fewer frame files than it recorded).
+    """
+    root = out.root
+    try:
+        claim_folder(root, "synth", "output directory")
         if not out.lock():  # taken before anything is deleted: --overwrite must not pull OUT from under a running job
             raise UsageError(f"another t2vid synth is writing to {root}")
-        if config.overwrite and existing is not None:
-            for child in root.iterdir():
-                if child.is_dir():
-                    shutil.rmtree(child)
-                elif child.name != ".lock":
-                    child.unlink()
+        existing = out.read_manifest()
+        committed = bool(own_files(root, "shards"))  # nothing committed: nothing to resume or lose
+        if existing is None and committed and not config.overwrite:
+            raise UsageError(f"{root} holds committed shards but no readable manifest, so their settings are unknown; use --overwrite to start over or pick another -o")
+        if existing is not None and committed and not config.overwrite:
+            before = _flatten(existing.get("config", {}) if isinstance(existing.get("config"), dict) else {})
+            now = _flatten(config_for_manifest(config))
+            differs = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
+            if differs:
+                raise UsageError(f"{root} holds a run with different settings ({', '.join(differs[:8])}); use --overwrite to start over or pick another -o")
+        if config.overwrite:
+            remove_own_files(root, [MANIFEST, *own_files(root, "shards"), *own_files(root, "rejects"), *own_files(root, "frames")])
         out.prepare()
         out.clear_temporary()
     except OSError as exc:
         raise UsageError(f"cannot write to output directory {root}: {exc.strerror or exc}") from None
+    if config.repair:
+        return True
+    recorded = existing.get("frame_files") if existing and not config.overwrite and existing.get("status") == "complete" else None
+    return isinstance(recorded, int) and len(own_files(root, "frames")) < recorded
+
+
+def _remove_stale(out: OutputDir, summary: RunSummary) -> None:
+    """After a rerun on changed or shorter input: shards past the end and frames no record uses go.
+
+    They are t2vid's own files from the earlier input; removing them makes OUT
+    what a clean run on the current input writes. Frames are only looked at
+    when a shard was (re)done or removed, since a pure resume cannot orphan any.
+    """
+    root = out.root
+    current = {name for shard in summary.shards for name in (shard, shard.replace("shards/", "rejects/"), shard.replace(".jsonl", ".done.json"))}
+    stale = [name for name in own_files(root, "shards") + own_files(root, "rejects") if name not in current]
+    remove_own_files(root, stale)
+    if not stale and summary.shards_resumed == len(summary.shards):
+        return
+    used = {image for shard in summary.shards for image in out.images_of(shard)}
+    remove_own_files(root, [name for name in own_files(root, "frames") if name not in used])
 
 
 def _flatten(settings: dict, prefix: str = "") -> dict:
@@ -150,16 +184,22 @@ def config_for_manifest(config: SynthConfig) -> dict:
     return json.loads(json.dumps(data))
 
 
-def _plan(config: SynthConfig, out: OutputDir, summary: RunSummary, records: Iterator[RawRecord]) -> Iterator[ShardTask]:
-    """Cut the stream into shards; complete shards are counted from their markers, not redone."""
+def _plan(config: SynthConfig, out: OutputDir, summary: RunSummary, records: Iterator[RawRecord], repair: bool = False) -> Iterator[ShardTask]:
+    """Cut the stream into shards; complete shards are counted from their markers, not redone.
+
+    With `repair`, a complete shard whose records name a frame file that is
+    gone is redone (its incomplete frame folders removed first, so they are
+    drawn again).
+    """
     number = 0
     while True:
+        started = time.perf_counter()
         chunk = tuple(islice(records, config.shard_size))
         if not chunk:
             return
-        task = ShardTask(number, chunk, input_digest(chunk))
+        task = ShardTask(number, chunk, input_digest(chunk), read_seconds=time.perf_counter() - started)
         counts = out.read_marker(number)
-        if counts is not None and counts.get("input_sha256") == task.input_sha256:
+        if counts is not None and counts.get("input_sha256") == task.input_sha256 and not (repair and out.repair_frames(number)):
             summary.add(ShardResult.from_counts(counts))
             summary.shards.append(f"shards/{shard_name(number)}.jsonl")
             summary.shards_resumed += 1
@@ -188,11 +228,12 @@ def _manifest(config: SynthConfig, summary: RunSummary, status: str) -> dict:
         "read": summary.read,
         "rejected": sum(summary.rejected.values()),
         "rejected_by_reason": dict(sorted(summary.rejected.items())),
+        "stages": summary.stage_counts(),
         "missing_glyphs": dict(sorted(summary.missing_glyphs.items())),
         "shards": sorted(summary.shards),
         "rejects": [s.replace("shards/", "rejects/") for s in sorted(summary.shards)],
         "config": config_for_manifest(config),
-        "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "output": config.output, "shards_resumed": summary.shards_resumed},
+        "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "output": config.output, "shards_resumed": summary.shards_resumed, "stage_seconds": {name: round(seconds, 3) for name, seconds in summary.stage_seconds.items()}},
     }
 
 

@@ -14,16 +14,22 @@ import glob
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
+from t2vid.files import kind_of, not_regular, regular_files_under
+from t2vid.rejects import Reject
+from t2vid.writer import owner_of
 
 LOCAL_FORMATS = {".json": "json", ".jsonl": "json", ".ndjson": "json", ".parquet": "parquet", ".csv": "csv"}
 BUILTIN_SAMPLE = "t2vid:sample"
 MAX_ELEMENT_CHARS = 256 << 20  # a JSON array element that does not parse within this is broken, not large
+CSV_FIELD_LIMIT = MAX_ELEMENT_CHARS  # the csv module's default (128 KiB) is a 20,000-word context
+MAX_DEPTH = 100  # JSON nesting levels a record may have; deeper is a reject, not a RecursionError later
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ class RawRecord:
     position: int  # position across all sources of the run
     source: SourceRef
     record: Any  # the parsed value (normally a dict); None when `error` is set
-    error: str | None = None
+    error: Reject | None = None  # why the record could not be read (stage `read`)
     raw: str | None = None  # the raw text when it could not be parsed
 
 
@@ -58,8 +64,11 @@ def builtin_sample_path() -> str:
 def resolve_sources(specs: tuple[str, ...] | list[str], exclude: str | os.PathLike | None = None) -> list[Source]:
     """Files, directories, globs and Hub ids -> sources; a missing local path is a usage error.
 
-    A file named twice is read once, and nothing inside `exclude` (the output
-    directory) or inside any other t2vid output is read as input.
+    A file named twice is read once. Nothing inside `exclude` (the output
+    directory) or inside any other t2vid output is read from a directory or
+    glob; a file named explicitly there is a usage error, since `--overwrite`
+    would delete it. Only regular files are read: a FIFO, a device or a
+    symlink loop is a usage error naming what it is.
     """
     if not specs:
         return [Source(BUILTIN_SAMPLE, "json", (builtin_sample_path(),))]
@@ -67,30 +76,38 @@ def resolve_sources(specs: tuple[str, ...] | list[str], exclude: str | os.PathLi
     sources: list[Source] = []
     seen: set[Path] = set()
 
-    def add(files, expanded: bool = True) -> None:
+    def add(files, spec: str, expanded: bool = True) -> None:
         for file in files:
+            problem = not_regular(file, f"input {spec!r}:" if expanded else "input")
+            if problem:
+                raise UsageError(problem)
             real = Path(file).resolve()
-            inside = (skip is not None and real.is_relative_to(skip)) or (expanded and _inside_t2vid_output(real))
-            if real not in seen and not inside:
+            in_output = skip is not None and real.is_relative_to(skip)
+            if in_output and not expanded:
+                raise UsageError(f"input {file} lies inside the output directory {skip}; move it out or pick another -o")
+            if real not in seen and not in_output and not (expanded and _inside_t2vid_output(real)):
                 seen.add(real)
                 sources.append(_file_source(str(file)))
 
     for spec in specs:
         path = Path(spec).expanduser()
+        kind = kind_of(path)
         if any(ch in spec for ch in "*?["):
             files = sorted(p for p in glob.glob(str(path), recursive=True) if Path(p).suffix.lower() in LOCAL_FORMATS)
             if not files:
                 raise UsageError(f"no JSON/JSONL/Parquet/CSV files match {spec!r}")
-            add(files)
-        elif path.is_dir():
-            files = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in LOCAL_FORMATS)
+            add(files, spec)
+        elif kind == "directory":
+            files = [str(p) for p in regular_files_under(path) if p.suffix.lower() in LOCAL_FORMATS]
             if not files:
                 raise UsageError(f"directory {spec} holds no JSON/JSONL/Parquet/CSV files")
-            add(files)
-        elif path.is_file():
+            add(files, spec)
+        elif kind == "file":
             if path.suffix.lower() not in LOCAL_FORMATS:
                 raise UsageError(f"{spec}: unsupported file type {path.suffix or '(none)'}; use .json, .jsonl, .parquet or .csv")
-            add([str(path)], expanded=False)
+            add([str(path)], spec, expanded=False)
+        elif kind != "missing":
+            raise UsageError(not_regular(path, "input"))
         elif _looks_like_hub_id(spec):
             sources.append(Source(spec, "hub"))
         else:
@@ -101,8 +118,8 @@ def resolve_sources(specs: tuple[str, ...] | list[str], exclude: str | os.PathLi
 
 
 def _inside_t2vid_output(path: Path) -> bool:
-    """Files of a t2vid output (a folder with manifest.json and shards/) are never input of a directory or glob."""
-    return any((parent / "manifest.json").is_file() and (parent / "shards").is_dir() for parent in path.parents)
+    """Files of a t2vid output are never input of a directory or glob."""
+    return any(owner_of(parent) is not None for parent in path.parents)
 
 
 def _file_source(path: str) -> Source:
@@ -124,7 +141,7 @@ def iter_records(sources: list[Source], split: str = "train", subset: str | None
             position += 1
 
 
-def _read(source: Source, split: str, subset: str | None) -> Iterator[tuple[Any, str | None, str | None]]:
+def _read(source: Source, split: str, subset: str | None) -> Iterator[tuple[Any, Reject | None, str | None]]:
     try:
         if source.kind == "json":
             yield from _read_json(source.paths[0])
@@ -140,7 +157,7 @@ def _read_datasets(source: Source, split: str, subset: str | None) -> Iterator[t
     import datasets
     import huggingface_hub
 
-    datasets.logging.set_verbosity_error()
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)  # a bad file is our one-line error, not also a log line
     huggingface_hub.utils.logging.set_verbosity_error()
     datasets.disable_progress_bars()
     try:
@@ -156,20 +173,69 @@ def _read_datasets(source: Source, split: str, subset: str | None) -> Iterator[t
         raise UsageError(f"cannot load {source.name}{hint}: {first}") from None
 
 
-def _read_csv(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
-    """CSV rows as dicts of strings: no type guessing, so an answer "42" stays "42"."""
-    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as handle:
+def _read_csv(path: str) -> Iterator[tuple[Any, Reject | None, str | None]]:
+    """CSV rows as dicts of strings: no type guessing, so an answer "42" stays "42".
+
+    A cell over CSV_FIELD_LIMIT (or any row the csv module cannot parse) is a
+    reject for that row; the reader goes on with the next line.
+    """
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         reader = csv.DictReader(handle)
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield None, Reject("read", "csv_unreadable_row", f"CSV line {reader.reader.line_num} cannot be read ({exc})"), None
+                continue
             if None in row:  # more cells than header columns
-                yield None, f"CSV line {reader.line_num} has {len(reader.fieldnames or []) + len(row[None])} cells for {len(reader.fieldnames or [])} columns", ",".join(str(v) for v in row.values() if not isinstance(v, list))
+                yield None, Reject("read", "csv_cell_count", f"CSV line {reader.line_num} has {len(reader.fieldnames or []) + len(row[None])} cells for {len(reader.fieldnames or [])} columns"), ",".join(str(v) for v in row.values() if not isinstance(v, list))
             else:
                 yield row, None, None
 
 
-def _read_json(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
+def _problem(exc: Exception) -> tuple[str, str]:
+    """Why one JSON value could not be read: its reject code and words; the caller says which line or element."""
+    if isinstance(exc, RecursionError):
+        return "too_deeply_nested", f"is nested too deeply (over {MAX_DEPTH} levels)"
+    if isinstance(exc, json.JSONDecodeError):
+        return "invalid_json", f"is not valid JSON ({exc.msg} at character {exc.pos})"
+    if isinstance(exc, ValueError) and "digits" in str(exc):  # int() refuses literals over sys.get_int_max_str_digits()
+        return "integer_too_long", f"has an integer of over {sys.get_int_max_str_digits()} digits"
+    return "unreadable_record", f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})"
+
+
+def _read_reject(problem: tuple[str, str], where: str, suffix: str = "") -> Reject:
+    code, words = problem
+    return Reject("read", code, f"{where} {words}{suffix}")
+
+
+def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Nested deeper than `limit`: later stages (pickling to workers, JSON lines) recurse, so it is refused here."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+def _parsed(text: str) -> tuple[Any, tuple[str, str] | None]:
+    """One JSON document -> (value, None), or (None, the problem)."""
+    try:
+        value = json.loads(text)
+    except Exception as exc:  # noqa: BLE001 - whatever one line does, it is that line's reject
+        return None, _problem(exc)
+    return (None, _problem(RecursionError())) if _too_deep(value) else (value, None)
+
+
+def _read_json(path: str) -> Iterator[tuple[Any, Reject | None, str | None]]:
     """A .json array (read element by element), or JSON Lines (.jsonl, or a .json that is not an array)."""
-    with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+    with open(path, encoding="utf-8-sig", errors="surrogateescape") as handle:
         head = handle.read(4096)
         handle.seek(0)
         if Path(path).suffix.lower() == ".json" and head.lstrip().startswith("["):
@@ -178,14 +244,47 @@ def _read_json(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
-            try:
-                yield json.loads(line), None, None
-            except json.JSONDecodeError as exc:
-                yield None, f"line {number} is not valid JSON ({exc.msg} at character {exc.pos})", line.rstrip("\n")
+            value, problem = _parsed(line)
+            yield (value, None, None) if problem is None else (None, _read_reject(problem, f"line {number}"), line.rstrip("\n"))
 
 
-def _read_json_array(handle, chunk_size: int = 1 << 20) -> Iterator[tuple[Any, str | None, str | None]]:
-    """Stream the elements of a top-level JSON array without loading the file."""
+_BRACKET_OR_QUOTE = re.compile(r'["\[\]{}]')
+_STRING_REST = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_SCALAR_END = re.compile(r"[\s,\]]")
+
+
+def _value_end(buffer: str, pos: int) -> int | None:
+    """Where the JSON value at `pos` ends, by counting brackets outside strings; None if the buffer ends first.
+
+    Used only for an element the decoder refused without a syntax error (too
+    deep, too long an integer), to step over it to the next element.
+    """
+    if buffer[pos] not in '[{"':
+        found = _SCALAR_END.search(buffer, pos)
+        return found.start() if found else None
+    depth, at = 0, pos
+    while True:
+        found = _BRACKET_OR_QUOTE.search(buffer, at)
+        if found is None:
+            return None
+        at = found.end()
+        if found.group() == '"':
+            string = _STRING_REST.match(buffer, at)
+            if string is None:
+                return None
+            at = string.end()
+        else:
+            depth += 1 if found.group() in "[{" else -1
+        if depth == 0:
+            return at
+
+
+def _read_json_array(handle, chunk_size: int = 1 << 20) -> Iterator[tuple[Any, Reject | None, str | None]]:
+    """Stream the elements of a top-level JSON array without loading the file.
+
+    A missing closing `]` or text after it is one more reject, so nothing in
+    the file goes unseen and uncounted.
+    """
     decoder = json.JSONDecoder()
     index = 0
     buffer = handle.read(chunk_size)
@@ -199,24 +298,46 @@ def _read_json_array(handle, chunk_size: int = 1 << 20) -> Iterator[tuple[Any, s
                 break
             buffer, pos = handle.read(chunk_size), 0
             eof = not buffer
-        if pos >= len(buffer) or buffer[pos] == "]":
+        if pos >= len(buffer):
+            yield None, Reject("read", "array_not_closed", f"the array has no closing ] (after {index} elements)"), buffer[-2000:]
+            return
+        if buffer[pos] == "]":
+            rest = buffer[pos + 1 :]
+            while not rest.strip() and (more := handle.read(chunk_size)):
+                rest = more
+            if rest.strip():
+                yield None, Reject("read", "text_after_array", f"text after the closing ] of the array is ignored ({rest.strip()[:60]!r})"), rest.strip()[:2000]
             return
         try:
             value, end = decoder.raw_decode(buffer, pos)
+            problem = _problem(RecursionError()) if _too_deep(value) else None
         except json.JSONDecodeError as exc:
             if eof or len(buffer) - pos > MAX_ELEMENT_CHARS:
-                yield None, f"array element {index} is not valid JSON ({exc.msg}); the rest of the file cannot be read", buffer[pos : pos + 2000]
+                yield None, Reject("read", "invalid_json", f"array element {index} is not valid JSON ({exc.msg}); the rest of the file cannot be read"), buffer[pos : pos + 2000]
                 return
             more = handle.read(chunk_size)
             eof = not more
             buffer, pos = buffer[pos:] + more, 0
             continue
+        except Exception as exc:  # noqa: BLE001 - too deep, too long a number: this element's reject
+            value, problem, end = None, _problem(exc), _value_end(buffer, pos)
+            if end is None:
+                if eof or len(buffer) - pos > MAX_ELEMENT_CHARS:
+                    yield None, _read_reject(problem, f"array element {index}", "; the rest of the file cannot be read"), buffer[pos : pos + 2000]
+                    return
+                more = handle.read(chunk_size)
+                eof = not more
+                buffer, pos = buffer[pos:] + more, 0
+                continue
         if end == len(buffer) and not eof:  # a number may continue in the next chunk
             more = handle.read(chunk_size)
             if more:
                 buffer, pos, eof = buffer[pos:] + more, 0, False
                 continue
             eof = True
-        yield value, None, None
+        if problem is None:
+            yield value, None, None
+        else:
+            yield None, _read_reject(problem, f"array element {index}"), buffer[pos:end][:2000]
         index += 1
         buffer, pos = buffer[end:], 0

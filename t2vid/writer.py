@@ -7,19 +7,41 @@ worker got there first. Everything is written under a temporary name and
 renamed into place: a killed run leaves either a whole file or none.
 Order of commit per shard: frames, JSONL, rejects, completion marker; the
 manifest last.
+
+Ownership: a folder is t2vid's only if it holds OWNER_FILE, a small JSON
+file written when t2vid created the folder (or found it empty) that names
+the tool, the format version and what the folder is (`synth` or `export`).
+Nothing is ever deleted from a folder without it, and inside one only names
+t2vid itself writes are deleted (OWN_NAMES and the layout's name patterns).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import shutil
 import signal
+import stat
 import tempfile
 from pathlib import Path
 
+from t2vid import __version__
+from t2vid.errors import UsageError
+
 MANIFEST = "manifest.json"
 TMP_DIR = ".tmp"
+LOCK = ".lock"
+OWNER_FILE = ".t2vid-owner.json"
+OWNER_FORMAT = 1  # version of the ownership marker (and of the layout it vouches for)
+MAX_OWNER_BYTES = 256 << 20  # an export's marker lists its files
+# Files of OUT that t2vid writes, relative to OUT: nothing else is ever deleted from it.
+OWN_NAMES = re.compile(
+    r"(manifest\.json|\.manifest\.json\.\d+\.tmp"
+    r"|shards/shard-\d{5,}\.(jsonl|done\.json)|rejects/shard-\d{5,}\.jsonl|(shards|rejects)/\.shard-\d{5,}\.[a-z.]+\.\d+\.tmp"
+    r"|\.t2vid-owner\.json\.\d+\.tmp|frames/[0-9a-f]{2}/[0-9a-f]{24}/f\d{3,}\.(png|jpg|webp))"
+)
 FAILPOINT_ENV = "T2VID_FAILPOINT"
 _failpoint_hits: dict[str, int] = {}
 
@@ -36,6 +58,119 @@ def failpoint(name: str) -> None:
 
 def shard_name(number: int) -> str:
     return f"shard-{number:05d}"
+
+
+class OwnershipError(UsageError):
+    """A folder t2vid would write into or delete from is not provably its own (a usage error)."""
+
+
+def owner_of(folder: str | os.PathLike) -> dict | None:
+    """The ownership marker of `folder` when it is t2vid's (a regular file, not a link), else None."""
+    path = Path(folder) / OWNER_FILE
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode) or os.lstat(path).st_size > MAX_OWNER_BYTES:
+            return None
+        marker = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    ok = isinstance(marker, dict) and marker.get("tool") == "t2vid" and isinstance(marker.get("format"), int) and isinstance(marker.get("kind"), str)
+    return marker if ok else None
+
+
+def claim_folder(folder: str | os.PathLike, kind: str, what: str) -> dict:
+    """Make `folder` t2vid's `kind` folder, or refuse: missing or empty -> marked now; marked `kind` -> kept; else OwnershipError.
+
+    `what` names the folder in messages (e.g. "output directory"). Returns the marker.
+    """
+    root = Path(folder)
+    if root.exists() and not root.is_dir():
+        raise OwnershipError(f"{what} {root} exists and is not a directory")
+    marker = owner_of(root)
+    if marker is not None:
+        if marker["kind"] != kind:
+            raise OwnershipError(f"{what} {root} is a t2vid {marker['kind']} folder, not a {kind} folder; pick another -o")
+        if marker["format"] > OWNER_FORMAT:
+            raise OwnershipError(f"{what} {root} was written by a newer t2vid (layout format {marker['format']}); upgrade t2vid or pick another -o")
+        return marker
+    if root.exists() and any(root.iterdir()):
+        raise OwnershipError(f"{what} {root} is not empty and was not made by t2vid (no {OWNER_FILE}); t2vid writes only into a new or empty folder, so pick another -o")
+    root.mkdir(parents=True, exist_ok=True)
+    marker = {"tool": "t2vid", "format": OWNER_FORMAT, "kind": kind, "created_by": __version__}
+    write_owner(root, marker)
+    return marker
+
+
+def write_owner(root: Path, marker: dict) -> None:
+    write_atomic(root / OWNER_FILE, (json.dumps(marker, indent=2, sort_keys=True) + "\n").encode())
+
+
+def remove_own_files(root: Path, relative_paths) -> None:
+    """Delete the given files of t2vid's folder `root`, then the folders they leave empty; never follows a link out."""
+    parents = set()
+    for relative in relative_paths:
+        path = root / relative
+        if any(p.is_symlink() for p in path.parents if root in p.parents):
+            continue  # a folder on the way was replaced by a link: what it points to is not t2vid's
+        if os.path.islink(path) or path.is_file():
+            path.unlink(missing_ok=True)
+            parents.update(p for p in path.parents if p != root and root in p.parents)
+    for folder in sorted(parents, key=lambda p: len(p.parts), reverse=True):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (something else lives there) or already gone
+            pass
+
+
+def own_files(root: Path, folder: str) -> list[str]:
+    """Files below OUT/`folder` (relative to OUT) whose names t2vid writes; links are not followed."""
+    found = []
+    for parent, dirs, names in os.walk(root / folder):
+        for name in names:
+            relative = (Path(parent) / name).relative_to(root).as_posix()
+            if OWN_NAMES.fullmatch(relative):
+                found.append(relative)
+    return sorted(found)
+
+
+def _files_below(root: Path, path: Path) -> set[str]:
+    """Files at or under `path` (a file or a folder), relative to `root`; links are listed, never followed."""
+    if not path.is_dir() or path.is_symlink():
+        return {path.relative_to(root).as_posix()} if os.path.lexists(path) else set()
+    found = set()
+    for parent, _, names in os.walk(path):
+        found.update((Path(parent) / name).relative_to(root).as_posix() for name in names)
+    return found
+
+
+class ExportFolder:
+    """An export's DEST: claimed before writing, and on commit made to hold this export's files and no stale ones.
+
+    The marker lists the files the last export wrote. Files that were in
+    DEST when it was claimed and are not on that list are the user's: they
+    are never listed, so never deleted. This export's files are what its
+    writer returns plus whatever appeared in DEST while it ran (videos an
+    encoder wrote); a file the last export wrote and this one did not is
+    stale and removed.
+    """
+
+    def __init__(self, dest: str | os.PathLike):
+        self.root = Path(dest)
+        self.marker = claim_folder(self.root, "export", "destination")
+        listed = self.marker.get("files")
+        self.previous = {f for f in listed if isinstance(f, str) and _inside_relative(f)} if isinstance(listed, list) else set()
+        self.before = _files_below(self.root, self.root)
+        self.foreign = self.before - self.previous - {OWNER_FILE}
+
+    def commit(self, written: list[Path]) -> None:
+        appeared = _files_below(self.root, self.root) - self.before
+        files = (set().union(*(_files_below(self.root, Path(path)) for path in written)) | appeared) - self.foreign - {OWNER_FILE}
+        write_owner(self.root, {**self.marker, "files": sorted(files)})
+        remove_own_files(self.root, sorted(self.previous - files))
+
+
+def _inside_relative(relative: str) -> bool:
+    parts = Path(relative).parts
+    return bool(parts) and not Path(relative).is_absolute() and ".." not in parts
 
 
 class OutputDir:
@@ -60,14 +195,32 @@ class OutputDir:
         return f"f{index:0{max(3, len(str(count - 1)))}d}.{extension}"
 
     def prepare(self) -> None:
+        """The layout's folders, refusing a link or a file where one should be (t2vid never writes through links)."""
         for sub in ("shards", "rejects", "frames", TMP_DIR):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+            path = self.root / sub
+            if path.is_symlink() or (path.exists() and not path.is_dir()):
+                raise OwnershipError(f"{path} is a link or a file, not the folder t2vid writes there; remove it or pick another -o")
+            path.mkdir(parents=True, exist_ok=True)
 
     def lock(self) -> bool:
-        """Hold an exclusive lock on OUT for this process's lifetime; False when another run holds it."""
+        """Hold an exclusive lock on OUT/.lock for this process's lifetime; False when another run holds it.
+
+        The lock file is opened without following a link and never truncated,
+        so a `.lock` that points elsewhere is refused rather than emptied.
+        """
         import fcntl
 
-        self._lock = open(self.root / ".lock", "w")
+        path = self.root / LOCK
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise OwnershipError(f"{path} is a symbolic link; t2vid does not follow it (remove it)") from None
+            raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise OwnershipError(f"{path} is not a regular file; remove it")
+        self._lock = os.fdopen(fd, "r+b")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -80,7 +233,8 @@ class OutputDir:
         (self.root / TMP_DIR).mkdir(parents=True, exist_ok=True)
         for folder in (self.root, self.root / "shards", self.root / "rejects"):
             for stray in folder.glob(".*.tmp"):
-                stray.unlink(missing_ok=True)
+                if OWN_NAMES.fullmatch(stray.relative_to(self.root).as_posix()):
+                    stray.unlink(missing_ok=True)
 
     def has_frames(self, key: str) -> bool:
         return self.frame_dir(key).is_dir()
@@ -122,14 +276,55 @@ class OutputDir:
             return None
         return counts
 
+    def images_of(self, shard: str) -> list[str | None]:
+        """The image paths named by the records of a shard this run committed; None for a line that does not read."""
+        images: list[str | None] = []
+        with open(self.root / shard, "rb") as handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                    named = record["images"]
+                    images.extend(image if isinstance(image, str) else None for image in named)
+                except (ValueError, RecursionError, TypeError, KeyError):
+                    images.append(None)
+        return images
+
+    def repair_frames(self, number: int) -> bool:
+        """True when a complete shard names a frame file that is gone (it must be redone); its incomplete frame folders are removed so they are drawn again."""
+        damaged, redo = set(), False
+        for image in self.images_of(self.shard_path(number).relative_to(self.root).as_posix()):
+            if image is None or not OWN_NAMES.fullmatch(image):
+                redo = True  # not a line t2vid wrote: the shard is redone, nothing outside frames/ is touched
+            elif not _is_regular(self.root / image):
+                damaged.add(Path(image).parent.as_posix())
+        for folder in damaged:
+            remove_own_files(self.root, own_files(self.root, folder))
+            try:
+                (self.root / folder).rmdir()  # left empty when its only file was the one lost
+            except OSError:
+                pass
+        return redo or bool(damaged)
+
     def write_manifest(self, manifest: dict) -> None:
         write_atomic(self.root / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
 
     def read_manifest(self) -> dict | None:
+        """The manifest of a resumed run, or None when there is none that reads as an object (it is rewritten)."""
+        path = self.root / MANIFEST
         try:
-            return json.loads((self.root / MANIFEST).read_text())
-        except (OSError, ValueError):
+            if not _is_regular(path):
+                return None
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
             return None
+        return manifest if isinstance(manifest, dict) else None
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 class StagedFile:

@@ -19,6 +19,7 @@ import pytest
 from t2vid.cli import main
 from t2vid.exports.base import ExportError, ExportOptions, KeyMaker
 from t2vid.exports.registry import export, load_format
+from t2vid.writer import OWNER_FILE
 
 from conftest import license_text, run_synth, shard_lines, synth_records, tree_bytes, write_jsonl
 
@@ -79,8 +80,9 @@ def load_json_rows(path: Path, cache: Path):
 
 def test_llamafactory_one_video_per_row_resolving_against_dataset_dir(out, samples, tmp_path):
     dest = tmp_path / "lf"
-    dest.mkdir()
-    (dest / "dataset_info.json").write_text(json.dumps({"other": {"file_name": "other.json"}}))
+    export(out, "llamafactory", ExportOptions(dest), progress=False)
+    info = json.loads((dest / "dataset_info.json").read_text())
+    (dest / "dataset_info.json").write_text(json.dumps({"other": {"file_name": "other.json"}, **info}))
     report = export(out, "llamafactory", ExportOptions(dest), progress=False)
     assert report.files == ["train.jsonl", "dataset_info.json"] and report.samples == len(samples)
     rows = read_jsonl(dest / "train.jsonl")
@@ -328,7 +330,7 @@ def test_missing_frame_is_an_error_and_leaves_no_partial_file(out, samples, tmp_
     assert main(["export", str(broken), "--to", "swift", "-o", str(tmp_path / "dest")]) == 1
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and samples[2]["images"][1] in error
-    assert list((tmp_path / "dest").iterdir()) == []
+    assert [p.name for p in (tmp_path / "dest").iterdir()] == [OWNER_FILE]
 
 
 @pytest.mark.slow
@@ -376,11 +378,11 @@ def test_an_image_path_leaving_out_is_refused(out, tmp_path, capsys, hostile, na
     assert main(["export", str(edited), "--to", name, "-o", str(dest), "-q"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and f"{shard}:1: image path {hostile!r} is not under frames/" in error
-    assert list(dest.iterdir()) == []  # nothing written, so nothing copied from outside OUT
+    assert [p.name for p in dest.iterdir()] == [OWNER_FILE]  # nothing written, so nothing copied from outside OUT
 
 
 def test_synthetic_item_applies_the_path_rule_itself(out, samples):
-    from t2vid.config import UsageError
+    from t2vid.errors import UsageError
     from t2vid.exports.items import synthetic_item
 
     with pytest.raises(UsageError, match="not under frames/"):
@@ -423,9 +425,9 @@ def test_a_failed_export_leaves_the_previous_webdataset_shards(out, samples, tmp
     (broken / samples[3]["images"][0]).unlink()  # the last sample: earlier shards are already written when it fails
     with pytest.raises(ExportError, match="missing"):
         export(broken, "webdataset", ExportOptions(dest, shard_size=3), progress=False)
-    assert tree_bytes(dest) == before and not any(p.name.startswith(".") for p in dest.iterdir())
+    assert tree_bytes(dest) == before and not any(p.name.startswith(".") and p.name != OWNER_FILE for p in dest.iterdir())
     export(out, "webdataset", ExportOptions(dest, shard_size=3), progress=False)
-    assert sorted(p.name for p in dest.iterdir()) == ["shard-00000.tar", "shard-00001.tar"]  # stale shards go only now
+    assert sorted(p.name for p in dest.iterdir()) == [OWNER_FILE, "shard-00000.tar", "shard-00001.tar"]  # stale shards go only now
 
 
 def test_a_failed_export_leaves_the_previous_hf_dataset(out, samples, tmp_path):
@@ -439,7 +441,7 @@ def test_a_failed_export_leaves_the_previous_hf_dataset(out, samples, tmp_path):
     (broken / samples[3]["images"][0]).unlink()
     with pytest.raises(ExportError, match="missing"):
         export(broken, "hf", ExportOptions(dest, shard_size=1), progress=False)
-    assert tree_bytes(dest) == before and sorted(p.name for p in dest.iterdir()) == ["arrow", "data"]
+    assert tree_bytes(dest) == before and sorted(p.name for p in dest.iterdir()) == [OWNER_FILE, "arrow", "data"]
     export(out, "hf", ExportOptions(dest, shard_size=4), progress=False)
     assert [p.name for p in (dest / "data").iterdir()] == ["train-00000-of-00001.parquet"]
     assert datasets.load_from_disk(str(dest / "arrow"))["id"] == [s["id"] for s in samples]

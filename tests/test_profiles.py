@@ -12,7 +12,7 @@ import importlib.util
 import pytest
 
 from t2vid.budget import Budget, list_profiles, load_profile, smart_resize
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 
 HAVE_TRANSFORMERS = importlib.util.find_spec("transformers") is not None and importlib.util.find_spec("torch") is not None
 needs_transformers = pytest.mark.skipif(not HAVE_TRANSFORMERS, reason="transformers and torch are not installed (they live in the trainer check's virtualenv, see docs/trainers.md)")
@@ -86,13 +86,14 @@ def test_budget_costs_a_sample_at_its_frame_size_and_template():
     assert budget.total_tokens(texts, 4, (224, 224)) == 40 + 2 * 144 + 2 + 21 + 10
     assert Budget("qwen2-vl", frame_size=(224, 224)).total_tokens(texts, 4) == 40 + 2 * 144 + 2 + 21 + 10
     over = Budget("qwen2-vl", max_tokens=500).over(texts, 4)
-    assert over == "over budget: 585 tokens (4 frames: 514 + text) > 500"
+    assert (over.code, over.detail) == ("over_token_budget", "over budget: 585 tokens (4 frames: 514 + text) > 500")
 
 
 @pytest.mark.parametrize("text,message", [
-    ("max_tokens: lots\n", "max_tokens must be a whole number, not 'lots'"),
-    ("max_tokens: -1\n", "max_tokens must not be negative"),
-    ("processor: qwen\n", "processor must be a mapping with a family"),
+    ("max_tokens: lots\n", "max_tokens must be a whole number of 0 or more, not 'lots'"),
+    ("max_tokens: -1\n", "max_tokens must be a whole number of 0 or more, not -1"),
+    ("processor: qwen\n", "processor must be a mapping, not 'qwen'"),
+    ("processor: {patch_size: 14}\n", "processor.family must be one of"),
     ("processor: {family: qwen3}\n", "processor.family must be one of qwen2-vl, minicpm-v, internvl, llava-video"),
     ("processor: {family: qwen2-vl, min_pixel: 4}\n", "unknown key.* processor.min_pixel"),
     ("processor: {family: qwen2-vl, max_pixels: 1.5e6}\n", "processor.max_pixels must be a whole number"),
@@ -103,7 +104,7 @@ def test_budget_costs_a_sample_at_its_frame_size_and_template():
 ])
 def test_profile_values_are_type_checked(tmp_path, text, message):
     path = tmp_path / "bad-model.yaml"
-    path.write_text(text)
+    path.write_text("description: a model\n" + text)
     with pytest.raises(UsageError, match=message):
         load_profile(str(path))
 

@@ -43,9 +43,9 @@ def test_render_usage_errors(tmp_path, capsys, monkeypatch, args, message):
 
 
 def test_unwritable_render_destination_is_one_line(tmp_path, capsys):
-    assert main(["render", "x", "-o", str(tmp_path / "missing" / "f.png")]) == 1
+    assert main(["render", "x", "-o", str(tmp_path / "missing" / "f.png")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("t2vid: error: cannot use") and err.count("\n") == 1
+    assert err.startswith("t2vid: error: -o") and "does not exist" in err and err.count("\n") == 1
 
 
 def test_no_arguments_prints_help(capsys):

@@ -158,7 +158,7 @@ def test_ids_and_paths_never_come_from_record_content(tmp_path):
     for path in sample["images"]:
         assert re.fullmatch(r"frames/[0-9a-f]{2}/[0-9a-f]{24}/f\d{3}\.png", path)
     written = {p.relative_to(out).parts[0] for p in out.rglob("*")}
-    assert written <= {"manifest.json", "shards", "rejects", "frames", ".tmp", ".lock"}
+    assert written <= {"manifest.json", "shards", "rejects", "frames", ".tmp", ".lock", ".t2vid-owner.json"}
 
 
 def test_unwritable_output_is_a_clean_error(tmp_path, capsys):

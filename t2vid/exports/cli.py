@@ -29,7 +29,7 @@ def warn_fps(format_name: str, fps: float, encoded: bool) -> None:
 
 def length_limit(profile, max_length, over_length, tokenizer, as_images):
     """--profile and its companions -> a LengthLimit, or None without --profile."""
-    from t2vid.config import UsageError
+    from t2vid.errors import UsageError
     from t2vid.exports.limits import LengthLimit
 
     if profile is None:
@@ -42,7 +42,7 @@ def length_limit(profile, max_length, over_length, tokenizer, as_images):
 
 def common_options(function):
     options = [
-        click.option("-o", "--output", "dest", required=True, help="Destination directory (created; t2vid's own files in it are replaced)."),
+        click.option("-o", "--output", "dest", required=True, help="Destination directory: new, empty or an earlier t2vid export (only files t2vid wrote there are replaced or removed)."),
         click.option(
             "--paths",
             type=click.Choice(PATH_STYLES),

@@ -9,8 +9,8 @@ The Parquet shards spell their feature metadata the way datasets 2.x/3.x do,
 so every version t2vid supports reads them; arrow/ is whatever the installed
 datasets writes (with datasets >= 4, readable by >= 4 only).
 DEST's earlier files are replaced only once the new ones are complete: the
-Parquet shards when all are written (stale ones deleted then), arrow/ when
-it has been rebuilt beside the old one.
+Parquet shards when all are written (see `sharded`), arrow/'s files when
+they have been rebuilt beside the old ones.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from t2vid.exports.base import ExportOptions, Format, Item, Writer
+from t2vid.exports.base import ExportOptions, Format, Item
 from t2vid.exports.items import metadata
-from t2vid.writer import StagedFile
+from t2vid.exports.sharded import ShardedWriter
 
 ROW_GROUP = 100  # rows per Parquet row group: datasets' choice for image data, keeps readers' memory small
 DISK_DIR = "arrow"
@@ -74,25 +74,22 @@ def arrow_schema(features):
     return schema.with_metadata({"huggingface": json.dumps(metadata)})
 
 
-class HfWriter(Writer):
+class HfWriter(ShardedWriter):
     def __init__(self, options: ExportOptions):
         import pyarrow.parquet
 
+        super().__init__(options, options.dest / "data")
         self.parquet = pyarrow.parquet
-        self.options = options
-        self.data_dir = options.dest / "data"
-        self.data_dir.mkdir(exist_ok=True)
         self.features = features()
         self.schema = arrow_schema(self.features)
         self.pending: list[dict] = []
-        self.samples = 0
         self.shard_writer = None
-        self.staged: list[StagedFile] = []
 
-    def _next_shard(self) -> None:
-        self._close_shard()
-        self.staged.append(StagedFile(self.data_dir / f"train-{len(self.staged):05d}.parquet"))
-        self.shard_writer = self.parquet.ParquetWriter(self.staged[-1].temporary, self.schema)
+    def shard_name(self, number: int, count: int | None) -> str:
+        return f"train-{number:05d}.parquet" if count is None else f"train-{number:05d}-of-{count:05d}.parquet"
+
+    def open_shard(self, path: Path) -> None:
+        self.shard_writer = self.parquet.ParquetWriter(path, self.schema)
 
     def _flush(self) -> None:
         if self.pending:
@@ -101,51 +98,42 @@ class HfWriter(Writer):
             self.shard_writer.write_table(pyarrow.Table.from_pylist(self.pending, schema=self.schema))
             self.pending = []
 
-    def _close_shard(self) -> None:
-        if self.shard_writer is not None:
+    def close_shard(self) -> None:
+        try:
             self._flush()
+        finally:
             self.shard_writer.close()
-            self.shard_writer = None
 
-    def write(self, item: Item) -> None:
-        if self.samples % self.options.shard_size == 0:
-            self._next_shard()
+    def add(self, item: Item) -> None:
         example = metadata(item)
         names = item.record.get("images") or [Path(path).name for path in item.media.paths]
         example["frames"] = [{"bytes": Path(path).read_bytes(), "path": name} for name, path in zip(names, item.media.paths)]
         self.pending.append(self.features.encode_example(example))
-        self.samples += 1
         if len(self.pending) == ROW_GROUP:
             self._flush()
 
     def close(self) -> list[Path]:
-        if not self.staged:
-            self._next_shard()
-        self._close_shard()
-        count = len(self.staged)
-        shards = [staged.commit(self.data_dir / f"train-{number:05d}-of-{count:05d}.parquet") for number, staged in enumerate(self.staged)]
-        for stale in set(self.data_dir.glob("train-*.parquet")) - set(shards):
-            stale.unlink()
-        return [self.data_dir, self._save_to_disk(shards)]
+        shards = super().close()
+        return shards + self._save_to_disk(shards)
 
-    def abort(self) -> None:
-        if self.shard_writer is not None:
-            self.shard_writer.close()
-        for staged in self.staged:
-            staged.discard()
+    def _save_to_disk(self, shards: list[Path]) -> list[Path]:
+        """The Parquet shards re-saved in save_to_disk's layout (Arrow files, state.json) beside DEST, then moved into arrow/ file by file.
 
-    def _save_to_disk(self, shards: list[Path]) -> Path:
-        """The Parquet shards re-saved in save_to_disk's layout (Arrow files, state.json), then swapped in for the old arrow/."""
+        File by file, so that only files of this layout are replaced; stale
+        ones of an earlier export are removed by DEST's ownership marker.
+        """
         target = self.options.dest / DISK_DIR
         staging = Path(tempfile.mkdtemp(dir=self.options.dest, prefix=f".{DISK_DIR}-"))
         try:
             self._save_arrow(shards, staging / DISK_DIR)
-            if target.exists():
-                os.rename(target, staging / "previous")
-            os.rename(staging / DISK_DIR, target)
+            target.mkdir(exist_ok=True)
+            moved = []
+            for built in sorted((staging / DISK_DIR).iterdir()):
+                moved.append(target / built.name)
+                os.replace(built, moved[-1])
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        return target
+        return moved
 
     def _save_arrow(self, shards: list[Path], target: Path) -> None:
         import datasets

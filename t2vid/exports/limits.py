@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 from t2vid.budget import DEFAULT_FRAME_SIZE, Budget
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 
 OVER_LENGTH = ("skip", "split", "warn")
 REPORT = "export_report.json"

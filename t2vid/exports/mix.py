@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator
 
-from t2vid.config import UsageError
-from t2vid.exports.base import ExportOptions, Frames, Item, RowFormat, RowWriter, VideoFile, write_json
+from t2vid.errors import UsageError
+from t2vid.exports.base import ExportError, ExportOptions, Frames, Item, RowFormat, RowWriter, VideoFile, write_json
 from t2vid.exports.items import iter_items
 from t2vid.exports.registry import check_options, load_format, progress_bar
 
@@ -78,7 +78,7 @@ def read_rows(path: str) -> Iterator[tuple[int, Any]]:
         raise UsageError(f"--video {path}: no such file")
     for raw in iter_records(resolve_sources([path])):
         if raw.error:
-            raise UsageError(f"{path}: {raw.error}")
+            raise UsageError(f"{path}: {raw.error.detail}")
         yield raw.source.index + 1, raw.record
 
 
@@ -130,6 +130,7 @@ def mix(
     files in pairs, encoded synthetic videos are padded to an even count.
     """
     from t2vid.output import make_dir, read_manifest
+    from t2vid.writer import ExportFolder
 
     fmt = load_format(format_name)
     if not isinstance(fmt, RowFormat):
@@ -161,9 +162,13 @@ def mix(
             raise UsageError(f"--to {format_name} turns real videos into frames, but {len(missing)} do not exist (first: {missing[0]})")
         extractor = FrameExtractor(options.dest, video_frames)
     make_dir(options.dest)
+    folder = ExportFolder(options.dest)
     writer = RowWriter(fmt, options, encoder)
     try:
-        rows = [writer.make_row(extractor(item) if extractor else item) for item in chosen_real]
+        try:
+            rows = [writer.make_row(extractor(item) if extractor else item) for item in chosen_real]
+        except ExportError as exc:  # real rows this format cannot hold: the choice of --to, not a fault in the data
+            raise UsageError(f"--to {format_name} cannot take these --video rows: {exc}") from None
         with progress_bar(synthetic_count, "mix synthetic", progress) as bar:
             for index, item in enumerate(iter_items(Path(synthetic)) if chosen_synthetic else ()):
                 if index in chosen_synthetic:
@@ -172,7 +177,8 @@ def mix(
         rng.shuffle(rows)
         for row in rows:
             writer.write_row(row)
-        files = [os.path.relpath(path, options.dest) for path in writer.close()] + [REPORT]
+        written = writer.close()
+        files = [os.path.relpath(path, options.dest) for path in written] + [REPORT]
     except BaseException:
         writer.abort()
         raise
@@ -197,5 +203,5 @@ def mix(
         },
         files=files,
     )
-    write_json(options.dest / REPORT, asdict(report))
+    folder.commit([*written, write_json(options.dest / REPORT, asdict(report))])
     return report, missing

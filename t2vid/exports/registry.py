@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.exports import hf, internvl, llamafactory, llava, minicpmv, mp4, qwen, swift, webdataset
 from t2vid.exports.base import ExportOptions, ExportReport, Format, RowFormat, write_json
 from t2vid.exports.items import iter_items
@@ -57,16 +57,19 @@ def progress_bar(total: int, description: str, show: bool):
 def export(out: str | os.PathLike, format_name: str, options: ExportOptions, progress: bool = True, limit: LengthLimit | None = None) -> ExportReport:
     """Write OUT's samples to DEST in FORMAT; streams, so memory does not grow with the output.
 
-    With a `limit`, each sample is costed for its model first and only what
-    fits is written; DEST/export_report.json then says what was over and by
-    how much.
+    DEST must be new, empty or an earlier export's (see `ExportFolder`): a
+    folder t2vid did not make is refused before anything is written. With a
+    `limit`, each sample is costed for its model first and only what fits is
+    written; DEST/export_report.json then says what was over and by how much.
     """
     from t2vid.output import make_dir, read_manifest
+    from t2vid.writer import ExportFolder
 
     fmt = load_format(format_name)
     check_options(fmt, options)
     total = int(read_manifest(out).get("samples") or 0)
     make_dir(options.dest)
+    folder = ExportFolder(options.dest)
     writer = fmt.open(options)
     count = 0
     try:
@@ -80,9 +83,8 @@ def export(out: str | os.PathLike, format_name: str, options: ExportOptions, pro
     except BaseException:
         writer.abort()
         raise
+    if limit is not None:
+        files.append(write_json(options.dest / REPORT, {"format": format_name, "output": str(out), "samples": count, "length": limit.report.as_dict()}))
+    folder.commit(files)
     names = [os.path.relpath(path, options.dest) for path in files]
-    if limit is None:
-        return ExportReport(format_name, str(options.dest), count, names)
-    names.append(REPORT)
-    write_json(options.dest / REPORT, {"format": format_name, "output": str(out), "samples": count, "length": limit.report.as_dict()})
-    return ExportReport(format_name, str(options.dest), count, names, limit.report)
+    return ExportReport(format_name, str(options.dest), count, names, limit.report if limit else None)

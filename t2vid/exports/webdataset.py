@@ -3,10 +3,9 @@
 Keys are sample ids with every character other than letters, digits, `_` and
 `-` replaced by `_` (WebDataset splits a member name at its first dot), made
 unique with a numeric suffix. Members have a zero mtime, uid/gid 0 and no
-owner names, so the same output gives the same bytes. DEST's earlier
-shard-*.tar files are replaced, and the ones the new export does not write
-deleted, only once every new shard is complete: a failed export leaves the
-previous shards as they were.
+owner names, so the same output gives the same bytes. Shards are staged and
+committed together (see `sharded`): a failed export leaves the previous
+shards as they were.
 """
 
 from __future__ import annotations
@@ -16,9 +15,9 @@ import json
 import tarfile
 from pathlib import Path
 
-from t2vid.exports.base import ExportOptions, Format, Item, KeyMaker, Writer
+from t2vid.exports.base import ExportOptions, Format, Item, KeyMaker
 from t2vid.exports.items import metadata
-from t2vid.writer import StagedFile
+from t2vid.exports.sharded import ShardedWriter
 from t2vid.writer import OutputDir
 
 
@@ -27,54 +26,34 @@ def frame_member(key: str, index: int, count: int, path: Path) -> str:
     return f"{key}.{OutputDir.frame_name(index, count, Path(path).suffix.lower().lstrip('.'))}"
 
 
-class WebDatasetWriter(Writer):
+class WebDatasetWriter(ShardedWriter):
     def __init__(self, options: ExportOptions):
-        self.options = options
+        super().__init__(options, options.dest)
         self.keys = KeyMaker()
-        self.samples = 0
         self.tar: tarfile.TarFile | None = None
-        self.staged: list[StagedFile] = []
 
-    def _next_shard(self) -> None:
-        self._close_tar()
-        self.staged.append(StagedFile(self.options.dest / f"shard-{len(self.staged):05d}.tar"))
-        self.tar = tarfile.open(self.staged[-1].temporary, "w", format=tarfile.PAX_FORMAT)
+    def shard_name(self, number: int, count: int | None) -> str:
+        return f"shard-{number:05d}.tar"
 
-    def _close_tar(self) -> None:
-        if self.tar is not None:
-            self.tar.close()
-            self.tar = None
+    def open_shard(self, path: Path) -> None:
+        self.tar = tarfile.open(path, "w", format=tarfile.PAX_FORMAT)
 
-    def _add(self, name: str, data: bytes) -> None:
+    def close_shard(self) -> None:
+        self.tar.close()
+
+    def _member(self, name: str, data: bytes) -> None:
         info = tarfile.TarInfo(name)
         info.size, info.mtime, info.mode = len(data), 0, 0o644
         info.uid = info.gid = 0
         info.uname = info.gname = ""
         self.tar.addfile(info, io.BytesIO(data))
 
-    def write(self, item: Item) -> None:
-        if self.samples % self.options.shard_size == 0:
-            self._next_shard()
+    def add(self, item: Item) -> None:
         key = self.keys(item.id)
-        self._add(f"{key}.json", json.dumps(metadata(item), ensure_ascii=False).encode("utf-8"))
+        self._member(f"{key}.json", json.dumps(metadata(item), ensure_ascii=False).encode("utf-8"))
         paths = item.media.paths
         for index, path in enumerate(paths):
-            self._add(frame_member(key, index, len(paths), path), Path(path).read_bytes())
-        self.samples += 1
-
-    def close(self) -> list[Path]:
-        if not self.staged:
-            self._next_shard()
-        self._close_tar()
-        written = [staged.commit() for staged in self.staged]
-        for stale in set(self.options.dest.glob("shard-*.tar")) - set(written):
-            stale.unlink()
-        return written
-
-    def abort(self) -> None:
-        self._close_tar()
-        for staged in self.staged:
-            staged.discard()
+            self._member(frame_member(key, index, len(paths), path), Path(path).read_bytes())
 
 
 class WebDatasetFormat(Format):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.inspect.preview import MAX_AUTO_COLUMNS
 from t2vid.inspect.verify import format_report, report_json, verify_ocr
 from t2vid.output import read_errors_as_usage_error
@@ -50,6 +50,8 @@ def preview_command(out, sample_id, index, random_count, seed, output, columns, 
 
     if output is None and html_dir is None:
         raise UsageError("nothing to write: give -o SHEET.png and/or --html DIR")
+    if output is not None and output.suffix.lower() != ".png":
+        raise UsageError(f"-o {output}: contact sheets are PNG images; give a .png file name")
     if sum(value is not None for value in (sample_id, index, random_count)) > 1:
         raise UsageError("choose one of --id, --index and --random")
     if columns is not None and columns < 1:

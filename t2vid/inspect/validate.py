@@ -14,13 +14,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from t2vid.config import UsageError
 from t2vid.output import (
+    ManifestError,
     frame_path,
     is_frame_path,
     is_type,
     json_lines,
-    read_manifest,
-    reason_kind,
+    manifest_json,
+    manifest_problems,
+    path_problem,
     record_problems,
     reject_problems,
 )
@@ -60,8 +63,12 @@ class OutputChecker:
 
     def __init__(self, out: str | Path, decode: bool = True):
         self.root = Path(out)
-        self.manifest = read_manifest(self.root)
         self.manifest_path = self.root / MANIFEST
+        try:
+            self.manifest = manifest_json(self.root)
+            self.unreadable = None
+        except ManifestError as exc:
+            self.manifest, self.unreadable = None, str(exc)
         self.decode = decode
         self.result = Validation()
         self.ids: dict[str, str] = {}
@@ -69,15 +76,17 @@ class OutputChecker:
 
     def run(self) -> Validation:
         manifest = self.manifest
-        if not isinstance(manifest, dict):
-            self.result.add(self.manifest_path, "is not a JSON object")
+        if self.unreadable:
+            self.result.add(self.manifest_path, self.unreadable)
+            return self.result
+        shape = manifest_problems(manifest, self.root)
+        for problem in shape:
+            self.result.add(self.manifest_path, problem)
+        if shape:
             return self.result
         if manifest.get("status") != "complete":
             self.result.add(self.manifest_path, f"status is {manifest.get('status')!r}, not 'complete' (an interrupted run: re-run the same synth command to finish it)")
-        shards, rejects = manifest.get("shards"), manifest.get("rejects")
-        if not (isinstance(shards, list) and isinstance(rejects, list) and all(isinstance(p, str) for p in shards + rejects)):
-            self.result.add(self.manifest_path, "shards and rejects must be lists of paths")
-            return self.result
+        shards, rejects = manifest["shards"], manifest.get("rejects", [])
         for shard in shards:
             self.check_shard(shard)
         rejected, reasons = self.check_rejects(rejects)
@@ -132,7 +141,7 @@ class OutputChecker:
                 yield line
 
     def check_rejects(self, rejects: list[str]) -> tuple[int, dict[str, int]]:
-        """Count rejects and group their reasons the way synth groups them for the manifest."""
+        """Count rejects and group them by code, as synth does for the manifest."""
         count, reasons = 0, Counter()
         for name in rejects:
             path = self.root / name
@@ -145,19 +154,24 @@ class OutputChecker:
                 for message in problems:
                     self.result.add(line.where, message)
                 if not problems:
-                    reasons[reason_kind(line.value["reason"])] += 1
+                    reasons[line.value["code"]] += 1
         return count, dict(sorted(reasons.items()))
 
     def check_markers(self, shards: list[str]) -> None:
         """Each shard's completion marker must exist and agree with what the shard holds."""
         for shard in shards:
-            marker = self.root / str(PurePosixPath(shard).with_suffix(".done.json"))
+            relative = str(PurePosixPath(shard).with_suffix(".done.json"))
+            marker = self.root / relative
+            problem = path_problem(self.root, relative, "shards")
+            if problem:
+                self.result.add(marker, problem)
+                continue
             try:
                 counts = json.loads(marker.read_text(encoding="utf-8"))
             except FileNotFoundError:
                 self.result.add(marker, "completion marker missing (the shard was never committed)")
                 continue
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, RecursionError) as exc:
                 self.result.add(marker, f"unreadable completion marker: {exc}")
                 continue
             if not isinstance(counts, dict):
@@ -184,7 +198,11 @@ class OutputChecker:
 
         for image in tqdm(sorted(self.frame_uses), unit=" frames", disable=None, desc="frames"):
             use = self.frame_uses[image]
-            path = frame_path(self.root, image)
+            try:
+                path = frame_path(self.root, image)
+            except UsageError as exc:
+                self.result.add(use.where, str(exc).split("; run ")[0])
+                continue
             try:
                 with Image.open(path) as frame:
                     size = frame.size
