@@ -99,3 +99,11 @@ def test_limit_usage_errors_are_one_line(out, tmp_path, capsys, args, message):
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert not (tmp_path / "dest").exists()
+
+
+def test_a_later_export_without_a_limit_drops_the_old_report(out, tmp_path):
+    dest = tmp_path / "dest"
+    export_rows(out, dest, "--max-length", "100")
+    assert main(["export", str(out), "--to", "swift", "-o", str(dest), "-q"]) == 0
+    assert not (dest / "export_report.json").exists()  # it described rows that are no longer there
+    assert len((dest / "train.jsonl").read_text().splitlines()) == 3
