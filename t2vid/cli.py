@@ -176,10 +176,10 @@ def presets():
 
     click.echo("presets (--preset):")
     for name, preset in list_presets().items():
-        click.echo(f"  {name:<18} {preset.description}")
+        click.echo(f"  {name:<21} {preset.description}")
     click.echo("profiles (--profile):")
     for name, profile in list_profiles().items():
-        click.echo(f"  {name:<18} {profile.description}")
+        click.echo(f"  {name:<21} {profile.description}")
 
 
 def _register_commands() -> None:

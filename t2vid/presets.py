@@ -45,9 +45,13 @@ NAMED_CONFIG_KEYS: dict[str, dict[str, tuple[str, bool]]] = {
     "profile": {
         "name": ("str", False),
         "description": ("str", True),
+        "source": ("str", False),
         "max_frames": ("count", False),
         "tokens_per_frame": ("count", False),
         "max_tokens": ("count", False),
+        "processor": ("mapping", False),  # its keys depend on its family: checked by t2vid.budget
+        "template_tokens": ("count", False),
+        "turn_tokens": ("count", False),
     },
 }
 _KIND_WORDS = {"str": "a string", "mapping": "a mapping", "count": "a whole number of 0 or more", "template": "a string with a {question} placeholder"}

@@ -74,7 +74,7 @@ class SampleStages:
     def __init__(self, config: SynthConfig, out: OutputDir):
         self.config = config
         self.out = out
-        self.budget = Budget(config.profile, config.max_frames, config.min_frames, config.tokenizer)
+        self.budget = Budget(config.profile, config.max_frames, config.min_frames, config.tokenizer, (config.style.width, config.style.height))
         self.jitter = StyleJitter(config.jitter_fonts, config.jitter_font_sizes) if config.style_jitter else None
         self._engines: dict[RenderStyle, tuple[Layouter, Renderer]] = {}
         self._segmented: OrderedDict[tuple, Segmentation] = OrderedDict()

@@ -69,7 +69,7 @@ def test_a_profile_yaml_file_and_its_errors(tmp_path):
     assert budget.profile.name == "tiny-model" and budget.max_frames == 12
     assert budget.over([], 8) is None  # 8 x 50 = 400, exactly the limit
     assert budget.over(["abcd"], 8).detail == "over budget: 401 tokens (8 frames x 50 + text) > 400"
-    with pytest.raises(UsageError, match="unknown profile 'nosuch'; known profiles: idefics3, minicpm-v-2.5, sparrow-minicpm"):
+    with pytest.raises(UsageError, match="unknown profile 'nosuch'; known profiles: idefics3, internvl2.5, internvl3, llava-video, minicpm-v-2.5, minicpm-v-2.6, qwen2-vl-llamafactory, qwen2-vl, qwen2.5-vl, sparrow-minicpm"):
         Budget("nosuch")
     bad = tmp_path / "bad.yaml"
     bad.write_text("max_frame: 3\n")
@@ -135,7 +135,7 @@ def test_synth_user_profile_rejects_on_tokens(tmp_path, lengths_jsonl):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--profile", "nosuch"], "t2vid: error: unknown profile 'nosuch'; known profiles: idefics3, minicpm-v-2.5, sparrow-minicpm"),
+    (["--profile", "nosuch"], "t2vid: error: unknown profile 'nosuch'; known profiles: idefics3, internvl2.5, internvl3, llava-video, minicpm-v-2.5, minicpm-v-2.6, qwen2-vl-llamafactory, qwen2-vl, qwen2.5-vl, sparrow-minicpm"),
     pytest.param(["--tokenizer", "gpt2"], "t2vid: error: --tokenizer needs the transformers package: pip install transformers",
                  marks=pytest.mark.skipif(importlib.util.find_spec("transformers") is not None, reason="transformers is installed")),
 ])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,7 @@ def videos(tmp_path):
     return path, root
 
 
-def run_mix(synthetic, video_file, dest, to="internvl", seed=0, **kwargs):
+def run_mix(synthetic, video_file, dest, to="llava", seed=0, **kwargs):
     return mix(str(synthetic), (str(video_file),), to, ExportOptions(Path(dest)), seed, progress=False, **kwargs)
 
 
@@ -69,22 +70,21 @@ def rows_of(dest: Path, to: str) -> list[dict]:
 def test_counts_report_and_seeded_order(synthetic, videos, tmp_path):
     video_file, root = videos
     report, missing = run_mix(synthetic, video_file, tmp_path / "a", counts="6:3", video_root=str(root))
-    rows = rows_of(tmp_path / "a", "internvl")
+    rows = rows_of(tmp_path / "a", "llava")
     assert len(rows) == report.rows == 9
     real = [r for r in rows if r["id"].startswith("real")]
     assert len(real) == 6 and len(rows) - len(real) == 3
     assert all(r["video"] == str(root / f"{r['id'].replace('real', 'clip')}.mp4") for r in real)  # joined to --video-root
-    assert all(r["conversations"][0]["value"].startswith("<video>\n") and len(r["conversations"]) == 4 for r in real)
+    assert all(r["conversations"][0]["value"].startswith("<image>\n") and len(r["conversations"]) == 4 for r in real)
     saved = json.loads((tmp_path / "a" / "mix_report.json").read_text())
     assert saved["video"] == {"files": [str(video_file)], "root": str(root), "available": REAL_ROWS, "used": 6, "missing_media": len(missing)}
-    assert saved["synthetic"] == {"output": str(synthetic), "available": 4, "used": 3, "media": "frames"}
-    assert saved["seed"] == 0 and saved["files"] == ["train.jsonl", "meta.json", "mix_report.json"]
-    assert json.loads((tmp_path / "a" / "meta.json").read_text())["t2vid"]["length"] == 9
+    assert saved["synthetic"] == {"output": str(synthetic), "available": 4, "used": 3, "media": "mp4"}
+    assert saved["seed"] == 0 and saved["files"] == ["train.json", "mix_report.json"]
 
     run_mix(synthetic, video_file, tmp_path / "b", counts="6:3", video_root=str(root))
-    assert (tmp_path / "a" / "train.jsonl").read_bytes() == (tmp_path / "b" / "train.jsonl").read_bytes()
+    assert (tmp_path / "a" / "train.json").read_bytes() == (tmp_path / "b" / "train.json").read_bytes()
     run_mix(synthetic, video_file, tmp_path / "c", counts="6:3", video_root=str(root), seed=1)
-    assert rows_of(tmp_path / "c", "internvl") != rows
+    assert rows_of(tmp_path / "c", "llava") != rows
 
 
 def test_ratio_takes_as_much_as_the_smaller_source_allows(synthetic, videos, tmp_path):
@@ -153,11 +153,81 @@ def test_errors_are_one_line_with_exit_2(synthetic, videos, tmp_path, capsys):
     assert "only 10" in errors[0] and "only 4" in errors[1] and "exactly one" in errors[2] and "row 2" in errors[5]
 
 
-def test_minicpmv_cannot_take_video_files(synthetic, videos, tmp_path, capsys):
+def test_frames_only_targets_refuse_missing_real_videos(synthetic, videos, tmp_path, capsys):
     video_file, _ = videos
-    code = main(["mix", "--synthetic", str(synthetic), "--video", str(video_file), "--ratio", "1:1", "--to", "minicpmv", "-o", str(tmp_path / "c")])
-    assert code == 2
-    assert "frames" in capsys.readouterr().err and not (tmp_path / "c" / "train.json").exists()
+    for target in ("minicpmv", "internvl"):
+        code = main(["mix", "--synthetic", str(synthetic), "--video", str(video_file), "--ratio", "1:1", "--to", target, "-o", str(tmp_path / target)])
+        assert code == 2
+        assert f"--to {target} turns real videos into frames, but" in capsys.readouterr().err
+        assert not (tmp_path / target).exists()
+
+
+def real_clip(path: Path, frames: int) -> Path:
+    """An mp4 whose frame N is the grey level 20 x N, to tell which frames were kept."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=1)
+        stream.width = stream.height = 64
+        stream.pix_fmt = "yuv420p"
+        for index in range(frames):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.full((64, 64, 3), 20 * index, dtype=np.uint8), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("target", ["internvl", "minicpmv"])
+def test_real_videos_become_frame_folders_for_frames_only_trainers(synthetic, tmp_path, target):
+    from PIL import Image
+
+    real_clip(tmp_path / "clip.mp4", 12)
+    rows = [{"id": "real0", "video": "clip.mp4", "conversations": [{"from": "human", "value": "<image>\nWhat changes?"}, {"from": "gpt", "value": "The grey."}]}]
+    video_file = tmp_path / "real.json"
+    video_file.write_text(json.dumps(rows))
+    dest = tmp_path / "dest"
+    report, _ = run_mix(synthetic, video_file, dest, to=target, counts="1:1", video_root=str(tmp_path), video_frames=5)
+    real = next(item for item in map(load_format(target).parse, rows_of(dest, target)) if item.id == "real0")
+    paths = [Path(p) if os.path.isabs(p) else dest / p for p in real.media.paths]
+    greys = [Image.open(path).convert("L").getpixel((32, 32)) for path in paths]
+    assert [round(grey / 20) for grey in greys] == [0, 3, 6, 8, 11]  # spread from the first frame to the last
+    assert report.video["as_frames"] == {"videos": 1, "frames": 5, "at_most": 5}
+    assert real.turns == (("What changes?", "The grey."),)
+
+
+@pytest.mark.parametrize("target", ["qwen", "swift"])
+def test_pairwise_readers_get_even_padded_synthetic_videos(synthetic, tmp_path, target):
+    """qwen-vl-utils keeps floor(frames / 2) x 2 frames of a video file: every encoded video has an even count, at least 2."""
+    import av
+
+    from conftest import shard_lines
+
+    real_clip(tmp_path / "clip.mp4", 4)
+    video_file = tmp_path / "real.json"
+    video_file.write_text(json.dumps([{"id": "r", "video": "clip.mp4", "conversations": [{"from": "human", "value": "<image>\nQ?"}, {"from": "gpt", "value": "A."}]}]))
+    dest = tmp_path / "dest"
+    report, _ = run_mix(synthetic, video_file, dest, to=target, counts="1:4", video_root=str(tmp_path))
+    counts = {}
+    for video in sorted((dest / "videos").glob("*.mp4")):
+        with av.open(str(video)) as container:
+            counts[video.stem] = sum(1 for _ in container.decode(video=0))
+    listed = sorted(sample["num_frames"] for sample in shard_lines(synthetic))
+    assert any(frames % 2 for frames in listed)
+    assert sorted(counts.values()) == sorted(frames + frames % 2 for frames in listed)
+    assert report.synthetic["padded_to_even"] == sum(frames % 2 for frames in listed)
+    if target == "qwen":
+        parts = [m["content"][0] for row in rows_of(dest, target) for m in row["messages"][:1]]
+        assert all(part.get("fps") == 1 for part in parts if part["video"].startswith(str(dest)))  # sampled at the file's own rate
+        assert all("fps" not in part for part in parts if part["video"].endswith("clip.mp4"))
+
+
+def test_fps_that_the_trainer_would_sample_away_is_warned_about(synthetic, tmp_path, capsys):
+    assert main(["export", str(synthetic), "--to", "llava", "-o", str(tmp_path / "llava"), "--fps", "2", "-q"]) == 0
+    assert "train with --video_fps 2" in capsys.readouterr().err
+    assert main(["export", str(synthetic), "--to", "llava", "-o", str(tmp_path / "llava1"), "-q"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_llava_shape_converts_to_every_target_and_back(videos):

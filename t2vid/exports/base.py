@@ -16,7 +16,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Protocol, Union
+from typing import Any, Iterable, Protocol, Union
 
 from t2vid.errors import UsageError
 from t2vid.writer import StagedFile, write_atomic
@@ -66,9 +66,11 @@ class ExportReport:
     dest: str
     samples: int
     files: list[str]
+    length: Any = None  # limits.LengthReport of an export with a length limit
 
     def summary(self) -> str:
-        return f"t2vid export: {self.samples} samples -> {self.dest} ({self.format}): {', '.join(self.files)}"
+        line = f"t2vid export: {self.samples} samples -> {self.dest} ({self.format}): {', '.join(self.files)}"
+        return f"{line}\nt2vid export: {self.length.summary()}" if self.length is not None else line
 
 
 class Placer:
@@ -137,6 +139,8 @@ class RowFormat(Format):
 
     data_file = "train.jsonl"
     uniform_media = False  # the loader types columns (HF datasets): one media kind per file
+    reads_video_files = True  # False: the trainer reads frames only; mix turns real videos into frame folders
+    video_frame_factor = 1  # 2: the reader samples a video file's frames in pairs; mix pads encoded videos to even counts
 
     def row(self, item: Item, place: Placer, options: ExportOptions) -> dict:
         raise NotImplementedError

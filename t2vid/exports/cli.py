@@ -7,7 +7,37 @@ from pathlib import Path
 
 import click
 
+from t2vid.exports.limits import OVER_LENGTH
 from t2vid.exports.registry import AS_IMAGES_FORMATS, FORMATS, PATH_STYLES, ROW_FORMATS
+
+
+FPS_READERS = {  # how each trainer samples a video file t2vid encoded, and the setting that must match --fps
+    "llava": (1.0, "LLaVA-NeXT steps round(file fps / --video_fps) frames (0 is an error, 2 drops every other page): train with --video_fps {fps:g}"),
+    "swift": (2.0, "qwen-vl-utils samples video files at FPS=2 frames a second: pages are lost above it; set FPS={fps:g} when training"),
+    "llamafactory": (2.0, "LLaMA-Factory samples video files at video_fps (default 2): pages are lost above it; set video_fps: {fps:g}"),
+}
+
+
+def warn_fps(format_name: str, fps: float, encoded: bool) -> None:
+    """One warning line when the trainer's default sampling rate would not keep every frame of the mp4s written."""
+    if not encoded or format_name not in FPS_READERS:
+        return
+    default, message = FPS_READERS[format_name]
+    if (format_name == "llava" and fps != default) or fps > default:
+        click.echo(f"t2vid: warning: --fps {fps:g}: {message.format(fps=fps)}", err=True)
+
+
+def length_limit(profile, max_length, over_length, tokenizer, as_images):
+    """--profile and its companions -> a LengthLimit, or None without --profile."""
+    from t2vid.errors import UsageError
+    from t2vid.exports.limits import LengthLimit
+
+    if profile is None:
+        given = [flag for flag, value in (("--max-length", max_length), ("--tokenizer", tokenizer)) if value is not None]
+        if given or over_length != "skip":
+            raise UsageError(f"{given[0] if given else '--over-length'} needs --profile: tokens per frame depend on the model")
+        return None
+    return LengthLimit(profile, max_length, over_length, tokenizer, as_images)
 
 
 def common_options(function):
@@ -48,18 +78,31 @@ def run(out, work):
 @click.option("--to", "format_name", required=True, type=click.Choice(list(FORMATS)), help="Target format.")
 @common_options
 @click.option("--shard-size", type=int, default=1000, show_default=True, help="Samples per webdataset tar or hf Parquet file.")
-def export_command(out, format_name, dest, paths, as_images, fps, name, workers, quiet, shard_size):
+@click.option("--profile", default=None, help="Model profile (see `t2vid presets`) to cost each sample for: text + media + template tokens.")
+@click.option("--max-length", type=int, default=None, help="With --profile: the trainer's length limit in tokens (cutoff_len, --max_length, ...). Default: the profile's max_tokens.")
+@click.option(
+    "--over-length",
+    type=click.Choice(OVER_LENGTH),
+    default="skip",
+    show_default=True,
+    help="A sample over the limit: skip it, split its turns into samples that fit (same frames), or warn and write it.",
+)
+@click.option("--tokenizer", default=None, help="With --profile: a locally installed HF tokenizer for text tokens (else an estimate).")
+def export_command(out, format_name, dest, paths, as_images, fps, name, workers, quiet, shard_size, profile, max_length, over_length, tokenizer):
     """Write the samples of synth output OUT in a trainer's format.
 
     \b
-    Example:
+    Examples:
       t2vid export out/ --to llamafactory -o data/t2vid
+      t2vid export out/ --to llamafactory -o data/t2vid --profile qwen2-vl-llamafactory --max-length 2048
     """
     from t2vid.exports.base import ExportOptions
     from t2vid.exports.registry import export
 
+    limit = length_limit(profile, max_length, over_length, tokenizer, as_images)
     options = ExportOptions(Path(dest), paths, as_images, fps, shard_size, name, workers or os.cpu_count() or 1)
-    report = run(out, lambda: export(out, format_name, options, progress=not quiet))
+    report = run(out, lambda: export(out, format_name, options, progress=not quiet, limit=limit))
+    warn_fps(format_name, fps, format_name == "llava")
     if not quiet:
         click.echo(report.summary(), err=True)
 
@@ -73,7 +116,8 @@ def export_command(out, format_name, dest, paths, as_images, fps, name, workers,
 @common_options
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds sampling and shuffling.")
 @click.option("--video-root", default=None, help="Directory that relative real media paths are under; they are written joined to it.")
-def mix_command(synthetic, video_files, counts, ratio, format_name, dest, paths, as_images, fps, name, workers, quiet, seed, video_root):
+@click.option("--video-frames", type=int, default=32, show_default=True, help="internvl, minicpmv: frames kept from each real video, spread evenly, when it is turned into a frame folder.")
+def mix_command(synthetic, video_files, counts, ratio, format_name, dest, paths, as_images, fps, name, workers, quiet, seed, video_root, video_frames):
     """Mix real video data with synthetic samples into one shuffled training file plus mix_report.json.
 
     \b
@@ -84,7 +128,8 @@ def mix_command(synthetic, video_files, counts, ratio, format_name, dest, paths,
     from t2vid.exports.mix import REPORT, mix
 
     options = ExportOptions(Path(dest), paths, as_images, fps, name=name, workers=workers or os.cpu_count() or 1)
-    report, missing = run(synthetic, lambda: mix(synthetic, tuple(video_files), format_name, options, seed, counts, ratio, video_root, progress=not quiet))
+    report, missing = run(synthetic, lambda: mix(synthetic, tuple(video_files), format_name, options, seed, counts, ratio, video_root, progress=not quiet, video_frames=video_frames))
+    warn_fps(format_name, fps, report.synthetic["media"] == "mp4")
     if missing:
         click.echo(f"t2vid mix: warning: {len(missing)} real media path(s) do not exist (first: {missing[0]}); see {Path(dest) / REPORT}", err=True)
     if not quiet:

@@ -5,6 +5,9 @@ data_files=...)` (or `load_dataset(DEST)`) and the Hub read; DEST/arrow/ is
 `Dataset.save_to_disk` output for `load_from_disk`. `frames` is a sequence of
 Image features holding each frame's bytes, so the dataset no longer needs OUT.
 Both layouts hold every frame: together about twice the size of the frames.
+The Parquet shards spell their feature metadata the way datasets 2.x/3.x do,
+so every version t2vid supports reads them; arrow/ is whatever the installed
+datasets writes (with datasets >= 4, readable by >= 4 only).
 DEST's earlier files are replaced only once the new ones are complete: the
 Parquet shards when all are written (see `sharded`), arrow/'s files when
 they have been rebuilt beside the old ones.
@@ -12,6 +15,7 @@ they have been rebuilt beside the old ones.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -45,6 +49,31 @@ def features():
     )
 
 
+def legacy_spelling(feature):
+    """Feature metadata as datasets 2.x/3.x spell it: datasets >= 4 writes `List`, which they cannot read.
+
+    A list of values or images becomes `Sequence` (length -1), a list of
+    structs the one-element list that older versions use for it; datasets 4
+    and 5 read this spelling back as the same `List` features.
+    """
+    if isinstance(feature, dict) and feature.get("_type") == "List":
+        inner = legacy_spelling(feature["feature"])
+        if isinstance(inner, dict) and "_type" not in inner:
+            return [inner]
+        return {"feature": inner, "length": feature.get("length", -1), "_type": "Sequence"}
+    if isinstance(feature, dict) and "_type" not in feature:
+        return {name: legacy_spelling(value) for name, value in feature.items()}
+    return feature
+
+
+def arrow_schema(features):
+    """The Parquet schema with feature metadata every datasets version since 2.16 reads."""
+    schema = features.arrow_schema
+    metadata = json.loads(schema.metadata[b"huggingface"])
+    metadata["info"]["features"] = legacy_spelling(metadata["info"]["features"])
+    return schema.with_metadata({"huggingface": json.dumps(metadata)})
+
+
 class HfWriter(ShardedWriter):
     def __init__(self, options: ExportOptions):
         import pyarrow.parquet
@@ -52,7 +81,7 @@ class HfWriter(ShardedWriter):
         super().__init__(options, options.dest / "data")
         self.parquet = pyarrow.parquet
         self.features = features()
-        self.schema = self.features.arrow_schema
+        self.schema = arrow_schema(self.features)
         self.pending: list[dict] = []
         self.shard_writer = None
 

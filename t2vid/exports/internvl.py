@@ -17,6 +17,7 @@ from t2vid.exports.chat import SHAREGPT
 
 class InternVLFormat(RowFormat):
     name = "internvl"
+    reads_video_files = False  # video rows need InternVL's internal storage client (tcs_loader)
 
     def row(self, item: Item, place: Placer, options: ExportOptions) -> dict:
         if isinstance(item.media, VideoFile):

@@ -20,6 +20,7 @@ class MiniCPMVFormat(RowFormat):
     name = "minicpmv"
     data_file = "train.json"
     default_paths = "absolute"
+    reads_video_files = False
 
     def row(self, item: Item, place: Placer, options: ExportOptions) -> dict:
         if isinstance(item.media, VideoFile):

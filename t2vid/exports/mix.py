@@ -121,8 +121,14 @@ def mix(
     ratio: str | None = None,
     video_root: str | None = None,
     progress: bool = True,
+    video_frames: int = 32,
 ) -> tuple[MixReport, list[str]]:
-    """Write the mixed file and mix_report.json; returns the report and the missing real media paths."""
+    """Write the mixed file and mix_report.json; returns the report and the missing real media paths.
+
+    For formats whose trainer reads frames only, real videos become frame
+    folders of at most `video_frames` frames; for readers that sample video
+    files in pairs, encoded synthetic videos are padded to an even count.
+    """
     from t2vid.output import make_dir, read_manifest
     from t2vid.writer import ExportFolder
 
@@ -130,6 +136,8 @@ def mix(
     if not isinstance(fmt, RowFormat):
         raise UsageError(f"mix writes one training file; --to {format_name} is not a row format")
     check_options(fmt, options)
+    if video_frames < 1:
+        raise UsageError(f"--video-frames must be at least 1, not {video_frames}")
     real = real_items(video_files, fmt, video_root)
     synthetic_available = int(read_manifest(synthetic).get("samples") or 0)
     video_count, synthetic_count = sizes(counts, ratio, len(real), synthetic_available)
@@ -143,15 +151,22 @@ def mix(
         from t2vid.exports.mp4 import VideoEncoder, import_av
 
         import_av()
-        encoder = VideoEncoder(options.dest, options.fps, options.workers)
+        encoder = VideoEncoder(options.dest, options.fps, options.workers, fmt.video_frame_factor)
     else:
         encoder = fmt.media_encoder(options)
+    extractor = None
+    if not fmt.reads_video_files and any(isinstance(item.media, VideoFile) for item in chosen_real):
+        from t2vid.exports.video_frames import FrameExtractor
+
+        if missing:
+            raise UsageError(f"--to {format_name} turns real videos into frames, but {len(missing)} do not exist (first: {missing[0]})")
+        extractor = FrameExtractor(options.dest, video_frames)
     make_dir(options.dest)
     folder = ExportFolder(options.dest)
     writer = RowWriter(fmt, options, encoder)
     try:
         try:
-            rows = [writer.make_row(item) for item in chosen_real]
+            rows = [writer.make_row(extractor(item) if extractor else item) for item in chosen_real]
         except ExportError as exc:  # real rows this format cannot hold: the choice of --to, not a fault in the data
             raise UsageError(f"--to {format_name} cannot take these --video rows: {exc}") from None
         with progress_bar(synthetic_count, "mix synthetic", progress) as bar:
@@ -171,12 +186,20 @@ def mix(
         format=format_name,
         seed=seed,
         rows=len(rows),
-        video={"files": list(video_files), "root": video_root, "available": len(real), "used": video_count, "missing_media": len(missing)},
+        video={
+            "files": list(video_files),
+            "root": video_root,
+            "available": len(real),
+            "used": video_count,
+            "missing_media": len(missing),
+            **({"as_frames": {"videos": extractor.videos, "frames": extractor.frames, "at_most": video_frames}} if extractor else {}),
+        },
         synthetic={
             "output": str(synthetic),
             "available": synthetic_available,
             "used": synthetic_count,
             "media": "mp4" if encode_synthetic or format_name == "llava" else "frames",
+            **({"padded_to_even": encoder.padded} if encode_synthetic and fmt.video_frame_factor > 1 else {}),
         },
         files=files,
     )

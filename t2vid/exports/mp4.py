@@ -79,6 +79,14 @@ def encode_mp4(frames: Sequence[Union[Path, str]], path: Path, fps: float) -> No
                 container.mux(packet)
 
 
+def padded_frames(frames: tuple, factor: int) -> tuple:
+    """The last frame repeated up to a multiple of `factor`, and to at least `factor` frames."""
+    if factor <= 1 or not frames:
+        return tuple(frames)
+    target = max(factor, -(-len(frames) // factor) * factor)
+    return tuple(frames) + (frames[-1],) * (target - len(frames))
+
+
 class VideoEncoder:
     """Item with frames -> Item with DEST/videos/<key>.mp4; each distinct frame sequence is encoded once.
 
@@ -86,11 +94,18 @@ class VideoEncoder:
     are written; names are chosen here in sample order, and each video is
     encoded alone, so the files do not depend on the worker count.
     `finish` waits for them all.
+
+    `frame_factor` 2 is for readers that sample a video file's frames in
+    pairs (qwen-vl-utils: an odd count loses its last frame, 3 frames lose
+    the middle one, 1 frame is an error): the last frame is repeated up to an
+    even count of at least 2, and `padded` counts the samples that needed it.
     """
 
-    def __init__(self, dest: Path, fps: float, workers: int = 1):
+    def __init__(self, dest: Path, fps: float, workers: int = 1, frame_factor: int = 1):
         self.directory = Path(dest) / "videos"
         self.fps = fps
+        self.frame_factor = frame_factor
+        self.padded = 0
         self.keys = KeyMaker()
         self.encoded: dict[bytes, Path] = {}
         self.pool = None
@@ -104,11 +119,13 @@ class VideoEncoder:
     def __call__(self, item: Item) -> Item:
         if isinstance(item.media, VideoFile):
             return item
-        digest = frames_digest(item.media.paths)
+        frames = padded_frames(item.media.paths, self.frame_factor)
+        self.padded += len(frames) != len(item.media.paths)
+        digest = frames_digest(frames)
         path = self.encoded.get(digest)
         if path is None:
             path = self.directory / f"{self.keys(item.id)}.mp4"
-            self._encode(item.media.paths, path)
+            self._encode(frames, path)
             self.encoded[digest] = path
         return replace(item, media=VideoFile(path))
 

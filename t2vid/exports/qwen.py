@@ -9,6 +9,8 @@ the trainer's working directory, so they default to absolute.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from t2vid.exports.base import ExportOptions, Frames, Item, Placer, RowFormat, VideoFile, fps_value
 from t2vid.exports.chat import QWEN_CHAT
 
@@ -23,10 +25,13 @@ class QwenFormat(RowFormat):
     name = "qwen"
     default_paths = "absolute"
     uniform_media = True
+    video_frame_factor = 2
 
     def row(self, item: Item, place: Placer, options: ExportOptions) -> dict:
         if isinstance(item.media, VideoFile):
             video = {"type": "video", "video": place(item.media.path)}
+            if isinstance(item.media.path, Path):  # t2vid's own mp4: sampled at its own rate, every frame is kept
+                video["fps"] = fps_value(options.fps)
         else:
             video = {"type": "video", "video": even_frames([place(path) for path in item.media.paths]), "sample_fps": fps_value(options.fps)}
         return {"messages": QWEN_CHAT.messages(item.turns, [video])}

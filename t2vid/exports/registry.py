@@ -11,8 +11,9 @@ from pathlib import Path
 
 from t2vid.errors import UsageError
 from t2vid.exports import hf, internvl, llamafactory, llava, minicpmv, mp4, qwen, swift, webdataset
-from t2vid.exports.base import ExportOptions, ExportReport, Format, RowFormat
+from t2vid.exports.base import ExportOptions, ExportReport, Format, RowFormat, write_json
 from t2vid.exports.items import iter_items
+from t2vid.exports.limits import REPORT, LengthLimit
 
 FORMATS: dict[str, Format] = {
     fmt.name: fmt
@@ -53,11 +54,13 @@ def progress_bar(total: int, description: str, show: bool):
     return tqdm(total=total, unit=" samples", disable=None if show else True, desc=description, dynamic_ncols=True)
 
 
-def export(out: str | os.PathLike, format_name: str, options: ExportOptions, progress: bool = True) -> ExportReport:
+def export(out: str | os.PathLike, format_name: str, options: ExportOptions, progress: bool = True, limit: LengthLimit | None = None) -> ExportReport:
     """Write OUT's samples to DEST in FORMAT; streams, so memory does not grow with the output.
 
     DEST must be new, empty or an earlier export's (see `ExportFolder`): a
-    folder t2vid did not make is refused before anything is written.
+    folder t2vid did not make is refused before anything is written. With a
+    `limit`, each sample is costed for its model first and only what fits is
+    written; DEST/export_report.json then says what was over and by how much.
     """
     from t2vid.output import make_dir, read_manifest
     from t2vid.writer import ExportFolder
@@ -72,13 +75,16 @@ def export(out: str | os.PathLike, format_name: str, options: ExportOptions, pro
     try:
         with progress_bar(total, f"export {format_name}", progress) as bar:
             for item in iter_items(Path(out)):
-                writer.write(item)
-                count += 1
+                for kept in limit(item) if limit else (item,):
+                    writer.write(kept)
+                    count += 1
                 bar.update()
         files = writer.close()
     except BaseException:
         writer.abort()
         raise
+    if limit is not None:
+        files.append(write_json(options.dest / REPORT, {"format": format_name, "output": str(out), "samples": count, "length": limit.report.as_dict()}))
     folder.commit(files)
     names = [os.path.relpath(path, options.dest) for path in files]
-    return ExportReport(format_name, str(options.dest), count, names)
+    return ExportReport(format_name, str(options.dest), count, names, limit.report if limit else None)

@@ -12,6 +12,7 @@ from t2vid.exports.llamafactory import MessagesFormat
 class SwiftFormat(MessagesFormat):
     name = "swift"
     default_paths = "absolute"
+    video_frame_factor = 2  # Qwen-VL templates read video files through qwen-vl-utils
 
 
 FORMAT = SwiftFormat()

@@ -129,7 +129,7 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
     frames_per_sample, tokens_per_sample, words, chars = [], [], [], []
     languages, missing, kinds = Counter(), Counter(), Counter()
     files: set[str] = set()
-    over_frames = over_tokens = over_budget = 0
+    over_frames = over_tokens = over_budget = media_tokens = 0
     for record in tqdm(read_output(root), total=manifest.get("samples"), unit=" samples", disable=None, desc="stats"):
         texts, frames = record["texts"], record["num_frames"]
         frames_per_sample.append(frames)
@@ -144,11 +144,13 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
         stats.samples_with_missing_glyphs += bool(glyphs)
         if budget is not None:
             qa = [record["instruction"], record["answer"]] + [t[k] for t in record.get("turns", []) for k in ("instruction", "answer")]
-            tokens = budget.total_tokens(qa, frames)
+            size = (record["width"], record["height"])
+            tokens = budget.total_tokens(qa, frames, size)
+            media_tokens += budget.media_tokens(frames, size)
             tokens_per_sample.append(tokens)
             over_frames += budget.max_frames is not None and frames > budget.max_frames
-            over_tokens += budget.profile.max_tokens is not None and tokens > budget.profile.max_tokens
-            over_budget += budget.over(qa, frames) is not None
+            over_tokens += budget.max_tokens is not None and tokens > budget.max_tokens
+            over_budget += budget.over(qa, frames, size) is not None
     stats.samples, stats.frames, stats.frame_files = len(frames_per_sample), sum(frames_per_sample), len(files)
     stats.frames_per_sample = Distribution.of(frames_per_sample)
     stats.words_per_frame = Distribution.of(words)
@@ -160,7 +162,8 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
     stats.rejected = sum(stats.rejected_by_reason.values())
     if budget is not None:
         p = budget.profile
-        stats.budget = BudgetStats(p.name, budget.max_frames, p.max_tokens, p.tokens_per_frame, Distribution.of(tokens_per_sample), over_frames, over_tokens, over_budget)
+        per_frame = round(media_tokens / stats.frames) if stats.frames else p.tokens_per_frame  # processors: the mean at these frames' sizes
+        stats.budget = BudgetStats(p.name, budget.max_frames, budget.max_tokens, per_frame, Distribution.of(tokens_per_sample), over_frames, over_tokens, over_budget)
     return stats, frames_per_sample, tokens_per_sample
 
 
