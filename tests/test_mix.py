@@ -79,7 +79,7 @@ def test_counts_report_and_seeded_order(synthetic, videos, tmp_path):
     saved = json.loads((tmp_path / "a" / "mix_report.json").read_text())
     assert saved["video"] == {"files": [str(video_file)], "root": str(root), "available": REAL_ROWS, "used": 6, "missing_media": len(missing)}
     assert saved["synthetic"] == {"output": str(synthetic), "available": 4, "used": 3, "media": "mp4"}
-    assert saved["seed"] == 0 and saved["files"] == ["train.json", "mix_report.json"]
+    assert saved["seed"] == 0 and saved["files"] == ["train.json", "videos", "mix_report.json"]  # every file and folder written
 
     run_mix(synthetic, video_file, tmp_path / "b", counts="6:3", video_root=str(root))
     assert (tmp_path / "a" / "train.json").read_bytes() == (tmp_path / "b" / "train.json").read_bytes()
