@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from t2vid.charset import is_cjk, is_invisible
+from t2vid.charset import CJK_CLASS, has_cjk, is_cjk, is_invisible
 from t2vid.measure import Measured, MeasuredUnit, Measurer, Unit
 from t2vid.style import RenderStyle
 
@@ -23,24 +24,36 @@ SENTENCE_END = set(".!?。！？…")
 
 _SIMPLE_WORD = re.compile(r"[\x21-\x7e\u00a1-\u02ff\u0370-\u03ff\u0400-\u04ff]+")
 _CLOSING_NOT_END = "".join(CLOSING - SENTENCE_END)
+_OPENING_CLASS, _CLOSING_CLASS = (re.escape("".join(sorted(chars))) for chars in (OPENING, CLOSING))
+# Where a word breaks into units (for text without combining marks): before a CJK character or opening
+# punctuation, and after a CJK character; never before closing punctuation, never after opening.
+UNIT_BREAK = re.compile(rf"(?<=\S)(?<![{_OPENING_CLASS}])(?=[^\s{_CLOSING_CLASS}])(?:(?=[{CJK_CLASS}{_OPENING_CLASS}])|(?<=[{CJK_CLASS}]))")
 
 
 def split_units(text: str) -> list[Unit]:
     """Whitespace-delimited words, with CJK runs broken between characters.
 
     Closing punctuation sticks to the unit before it and opening punctuation to
-    the unit after it, so no line starts with `，` or ends with `「`.
+    the unit after it, so no line starts with `，` or ends with `「`. Each
+    distinct word is split once per call, by one regular expression unless the
+    text holds combining marks (which glue to the character before them).
     """
-    units: list[Unit] = []
     words = text.split()
     if not "".join(words).isprintable():  # rare: control, format or surrogate characters to drop
-        words = "".join(c for c in text if c.isspace() or not is_invisible(c)).split()
+        words = text.translate({ord(c): None for c in set(text) if not c.isspace() and is_invisible(c)}).split()
+    marks = any(unicodedata.category(c).startswith("M") for c in set(text) if not c.isascii())
+    split_word = _split_word if marks else UNIT_BREAK.split
+    units: list[Unit] = []
+    known: dict[str, tuple[Unit, ...]] = {}
     for word in words:
-        simple = _SIMPLE_WORD.fullmatch(word) is not None  # Latin, Greek, Cyrillic: the word is the unit
-        pieces = [word] if simple else _split_word(word)
-        for n, piece in enumerate(pieces):
-            end = piece.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END
-            units.append(Unit(piece, space_before=n == 0, sentence_end=end, cjk=not simple and any(is_cjk(c) for c in piece)))
+        pieces = known.get(word)
+        if pieces is None:
+            simple = _SIMPLE_WORD.fullmatch(word) is not None  # Latin, Greek, Cyrillic: the word is the unit
+            pieces = known[word] = tuple(
+                Unit(piece, space_before=n == 0, sentence_end=piece.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END, cjk=not simple and has_cjk(piece))
+                for n, piece in enumerate([word] if simple else split_word(word))
+            )
+        units.extend(pieces)
     return units
 
 
@@ -58,8 +71,9 @@ def _split_word(word: str) -> list[str]:
     return pieces
 
 
-@dataclass(frozen=True)
-class PlacedUnit:
+class PlacedUnit(NamedTuple):
+    """A unit at its place in a frame (a tuple: there is one per word of every frame)."""
+
     unit: Unit
     measured: Measured
     x: int  # pen position relative to the left margin
@@ -103,24 +117,31 @@ class Layouter:
         self.cjk_pitch = max(self.pitch, round(style.font_size * style.cjk_line_spacing))
         self.bottom = style.height - style.margin
 
-    def _line_extent(self, items: list[MeasuredUnit], start: int, stop: int, wrap: bool) -> tuple[list[int], int, int]:
-        """Pen positions, left overhang and ink right edge of items[start:stop].
+    def _line_extent(self, items: list[MeasuredUnit], start: int, stop: int, wrap: bool) -> tuple[list[int], int, int, int, int, bool]:
+        """Pen positions, left overhang, ink right edge, ink top and bottom, and whether any unit is CJK, of items[start:stop].
 
         With `wrap`, the line ends before the first unit that would make its ink
-        wider than the frame (a line always takes at least one unit).
+        wider than the frame (a line always takes at least one unit). One pass,
+        since it runs for every unit of every frame.
         """
         space, line_width = self.measurer.space, self.measurer.line_width
         xs: list[int] = []
         pen = left = right = 0
+        top, bottom, cjk = None, None, False
         for k in range(start, stop):
             unit, m = items[k]
+            x0, ink_top, x1, ink_bottom = m.ink
             x = pen + space if xs and unit.space_before else pen
-            new_left, new_right = min(left, x + m.ink[0]), max(right, x + m.ink[2])
+            new_left = x + x0 if x + x0 < left else left
+            new_right = x + x1 if x + x1 > right else right
             if wrap and xs and new_right - new_left > line_width:
                 break
             xs.append(x)
             pen, left, right = x + m.advance, new_left, new_right
-        return xs, left, right
+            top = ink_top if top is None or ink_top < top else top
+            bottom = ink_bottom if bottom is None or ink_bottom > bottom else bottom
+            cjk = cjk or unit.cjk
+        return xs, left, right, top, bottom, cjk
 
     def fill(self, items: list[MeasuredUnit], start: int, limit: int, carry: tuple[Line, ...] = ()) -> tuple[FrameLayout, int]:
         """Pack items[start:] into one frame after the carried lines, at most `limit` new units; return the frame and the next index."""
@@ -131,18 +152,16 @@ class Layouter:
         while True:
             if pending:
                 line = pending.pop(0)
-                extent = self._line_extent(line, 0, len(line), wrap=False)
+                xs, left, right, top, bottom, cjk = self._line_extent(line, 0, len(line), wrap=False)
                 new = 0
             else:
                 if i >= stop:
                     break
-                extent = self._line_extent(items, i, stop, wrap=True)
-                new = len(extent[0])
+                xs, left, right, top, bottom, cjk = self._line_extent(items, i, stop, wrap=True)
+                new = len(xs)
                 line = items[i : i + new]
-            top = min(m.ink[1] for _, m in line)
-            bottom = max(m.ink[3] for _, m in line)
             if baselines:
-                pitch = self.cjk_pitch if any(unit.cjk for unit, _ in line) else self.pitch
+                pitch = self.cjk_pitch if cjk else self.pitch
                 baseline = max(baselines[-1][0] + pitch, baselines[-1][1] - top + 1)
             else:
                 baseline = self.style.margin + max(self.measurer.ascent, -top)
@@ -153,7 +172,7 @@ class Layouter:
                     continue
                 break
             baselines.append((baseline, baseline + bottom))
-            lines.append((line, extent))
+            lines.append((line, (xs, left, right)))
             i += new
         return self._place(lines, [b for b, _ in baselines], len(carry)), i
 
@@ -168,16 +187,17 @@ class Layouter:
         for n, ((line, (xs, left, right)), baseline) in enumerate(zip(lines, baselines)):
             width = right - left
             shift = -left
-            gaps = [k for k in range(1, len(line)) if line[k][0].space_before]
             if style.align == "center":
                 shift += (line_width - width) // 2
-            elif style.align == "justify" and gaps and n < len(lines) - 1:
-                extra = line_width - width
-                xs = [x + (extra * sum(1 for g in gaps if g <= k)) // len(gaps) for k, x in enumerate(xs)]
+            elif style.align == "justify" and n < len(lines) - 1:
+                gaps = [k for k in range(1, len(line)) if line[k][0].space_before]
+                if gaps:
+                    extra = line_width - width
+                    xs = [x + (extra * sum(1 for g in gaps if g <= k)) // len(gaps) for k, x in enumerate(xs)]
             if any(m.rtl for _, m in line):  # right-to-left line: mirror the order of the units
                 xs = [left + right - x - m.ink[0] - m.ink[2] for x, (_, m) in zip(xs, line)]  # keeps each ink box inside [left, right]
-            units = tuple(PlacedUnit(u, m, x + shift, baseline) for x, (u, m) in zip(xs, line))
-            placed_lines.append(Line(units))
+            placed_lines.append(Line(tuple([PlacedUnit(u, m, x + shift, baseline) for x, (u, m) in zip(xs, line)])))
             for _, m in line:
-                missing.update(m.missing)
+                if m.missing:
+                    missing.update(m.missing)
         return FrameLayout(tuple(placed_lines), min(overlap, len(placed_lines)), frozenset(missing))

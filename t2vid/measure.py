@@ -128,27 +128,39 @@ class Measurer:
         return x1 - min(0, x0) <= self.line_width and bottom - top <= self.text_height
 
     def prepare(self, units: list[Unit]) -> tuple[list[MeasuredUnit], set[str]]:
-        """Measure every unit, break units wider than a line, drop what cannot be drawn."""
+        """Measure every unit, break units wider than a line, drop what cannot be drawn.
+
+        A unit object that recurs (split_units hands out one per distinct word)
+        is measured and checked once per call and its result reused.
+        """
         out: list[MeasuredUnit] = []
         missing: set[str] = set()
+        done: dict[int, list[MeasuredUnit]] = {}  # id(unit) -> its measured pieces; `units` keeps every unit alive
         for unit in units:
-            m = self.measure(unit.text)
-            if m is None:
-                continue
-            missing.update(m.missing)
-            if not m.runs:
-                continue
-            if self._fits_alone(m):
-                out.append(MeasuredUnit(unit, m))
-                continue
-            for n, (piece, pm) in enumerate(self._break(unit.text)):
-                if pm is None or not pm.runs:
-                    continue
-                if not self._fits_alone(pm):  # one glyph bigger than the frame: cannot be drawn legibly
-                    missing.update(c for c in piece if not c.isspace())
-                    continue
-                out.append(MeasuredUnit(Unit(piece, unit.space_before and n == 0, unit.sentence_end, unit.cjk), pm))
+            pieces = done.get(id(unit))
+            if pieces is None:
+                pieces = done[id(unit)] = self._prepare_one(unit, missing)
+            out.extend(pieces)
         return out, missing
+
+    def _prepare_one(self, unit: Unit, missing: set[str]) -> list[MeasuredUnit]:
+        m = self.measure(unit.text)
+        if m is None:
+            return []
+        missing.update(m.missing)
+        if not m.runs:
+            return []
+        if self._fits_alone(m):
+            return [MeasuredUnit(unit, m)]
+        pieces = []
+        for n, (piece, pm) in enumerate(self._break(unit.text)):
+            if pm is None or not pm.runs:
+                continue
+            if not self._fits_alone(pm):  # one glyph bigger than the frame: cannot be drawn legibly
+                missing.update(c for c in piece if not c.isspace())
+                continue
+            pieces.append(MeasuredUnit(Unit(piece, unit.space_before and n == 0, unit.sentence_end, unit.cjk), pm))
+        return pieces
 
     def _break(self, text: str) -> list[tuple[str, Measured | None]]:
         """Split an over-long token into pieces that each fit a line, with their measurements.

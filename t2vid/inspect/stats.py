@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from t2vid.charset import CJK_CLASS, script_counts
+from t2vid.charset import script_counts
 from t2vid.config import UsageError
 
 LANGUAGE_SAMPLE_CHARS = 3000
@@ -140,15 +140,11 @@ def _is_mark(char: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _unit_patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
-    """Words that are not one unit by construction, and the positions inside them where layout breaks."""
-    from t2vid.layout import CLOSING, OPENING
+    """A character outside layout's one-unit words, a word holding one, and the positions inside such words where layout breaks."""
+    from t2vid.layout import UNIT_BREAK
 
     simple = r"\x21-\x7e\u00a1-\u02ff\u0370-\u03ff\u0400-\u04ff"  # layout's one-unit words
-    opening, closing = (re.escape("".join(sorted(chars))) for chars in (OPENING, CLOSING))
-    other_char = re.compile(rf"[^\s{simple}]")
-    other_word = re.compile(rf"(?<!\S)[{simple}]*+[^\s{simple}]\S*")
-    breaks = re.compile(rf"(?<=\S)(?<![{opening}])(?=[^\s{closing}])(?:(?=[{CJK_CLASS}{opening}])|(?<=[{CJK_CLASS}]))")
-    return other_char, other_word, breaks
+    return re.compile(rf"[^\s{simple}]"), re.compile(rf"(?<!\S)[{simple}]*+[^\s{simple}]\S*"), UNIT_BREAK
 
 
 def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | None = None) -> tuple[OutputStats, list[int], list[int]]:
