@@ -279,55 +279,13 @@ def measure_synth(corpus: Path, words: int, work: Path, workers: int) -> Measure
 
 
 def stage_times(corpus: Path, work: Path) -> tuple[dict[str, float], int]:
-    """Seconds spent in each stage of t2vid's pipeline, one core, in this process; and the frame count."""
-    import hashlib
-
-    from t2vid.adapt import Adapter, Sample
+    """Seconds spent in each stage of t2vid's pipeline, one core, in this process (the pipeline's own timings); and the frame count."""
     from t2vid.config import build_config
-    from t2vid.layout import Layouter
-    from t2vid.render import Renderer
-    from t2vid.segment import segment
-    from t2vid.sources import iter_records, resolve_sources
-    from t2vid.writer import OutputDir
+    from t2vid.run import synth
 
-    config = build_config({"sources": (str(corpus),), "output": str(work / "stages"), "workers": 1, "size": f"{PAPER_SIZE}x{PAPER_SIZE}", "font_size": PAPER_FONT_SIZE, "words_per_frame": PAPER_WORDS_PER_FRAME})
-    out = OutputDir(config.output)
-    out.prepare()
-    adapter, layouter, renderer = Adapter(config, (str(corpus),)), Layouter(config.style, config.font_fallback), Renderer(config.style)
-    times = dict.fromkeys(("load", "adapt", "segment+layout", "draw", "encode", "write"), 0.0)
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        times[stage] += now - clock
-        clock = now
-
-    frames, lines = 0, []
-    records = iter_records(resolve_sources(config.sources))
-    while True:
-        raw = next(records, None)
-        lap("load")
-        if raw is None:
-            break
-        sample = adapter(raw)
-        lap("adapt")
-        if not isinstance(sample, Sample):
-            continue
-        seg = segment(sample.context, layouter, config.segmenter, config.words_per_frame, config.overlap)
-        lap("segment+layout")
-        images = [renderer.draw(frame) for frame in seg.frames]
-        lap("draw")
-        encoded = [renderer.encode(image) for image in images]
-        lap("encode")
-        key = hashlib.sha256(json.dumps([config.style.key(), seg.texts]).encode()).hexdigest()[:24]
-        out.commit_frames(key, encoded, "png")
-        lines.append(json.dumps({"id": sample.id, "texts": seg.texts, "instruction": sample.instruction, "answer": sample.answer}) + "\n")
-        lap("write")
-        frames += len(seg.frames)
-    out.commit_lines(out.shard_path(0), lines)
-    lap("write")
-    return times, frames
+    config = build_config({"sources": (str(corpus),), "output": str(work / "stages"), "workers": 1, "quiet": True, "size": f"{PAPER_SIZE}x{PAPER_SIZE}", "font_size": PAPER_FONT_SIZE, "words_per_frame": PAPER_WORDS_PER_FRAME})
+    summary = synth(config)  # one worker runs in this process: no pool, no pickling
+    return dict(summary.stage_seconds), summary.frames
 
 
 # --- memory -------------------------------------------------------------------------------------

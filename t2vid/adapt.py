@@ -1,9 +1,9 @@
-"""Adapt: a raw record -> a Sample, or a Reject that says why not.
+"""Adapt: a raw record -> a Sample, or a Reject (stage `adapt`) that says why not.
 
-A preset (a YAML file under configs/presets/) names a parser and its field
-names. Parsers are small functions registered in PARSERS; they return the
-(context, question, answer, extra) of a record or raise Rejected with a reason
-a person understands.
+A preset (a YAML file under configs/presets/, loaded by t2vid.parsers) names
+a parser and its field names; the adapter applies it with the user's
+overrides and turns what the parser returns, or the Rejected it raises, into
+a Sample or a Reject.
 """
 
 from __future__ import annotations
@@ -11,16 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
 
-
-from t2vid.charset import is_invisible
-from t2vid.config import SynthConfig, UsageError, configs_dir, read_named_config
+from t2vid.config import SynthConfig
+from t2vid.errors import UsageError
+from t2vid.parsers import load_preset
+from t2vid.parsers.base import PARSERS, Preset
+from t2vid.rejects import Reject, Rejected
 from t2vid.sources import RawRecord, SourceRef
-
-
-class Rejected(Exception):
-    """Raised by a parser; the message is the reject reason."""
 
 
 @dataclass(frozen=True)
@@ -32,81 +29,6 @@ class Sample:
     source: SourceRef
     turns: tuple[dict, ...] = ()  # further {"instruction", "answer"} turns over the same context
     meta: dict = field(default_factory=dict)  # e.g. {"template": "paper"}
-
-
-@dataclass(frozen=True)
-class Reject:
-    position: int
-    source: SourceRef
-    reason: str
-    record: Any
-
-
-@dataclass(frozen=True)
-class Preset:
-    name: str
-    description: str
-    parser: str
-    fields: dict
-    instruction_template: str | None = None
-    min_context_words: int = 0
-    options: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Parsed:
-    context: str
-    question: str
-    answer: str
-    turns: tuple[dict, ...] = ()
-    meta: dict = field(default_factory=dict)
-
-
-Parser = Callable[[dict, Preset], Parsed]
-PARSERS: dict[str, Parser] = {}
-PARSER_FIELDS: dict[str, tuple[str, ...]] = {}  # keys a preset's `fields` must have, checked when it is loaded
-
-
-def parser(name: str, fields: tuple[str, ...] = ()) -> Callable[[Parser], Parser]:
-    def register(function: Parser) -> Parser:
-        PARSERS[name] = function
-        PARSER_FIELDS[name] = fields
-        return function
-
-    return register
-
-
-def require_text(record: dict, name: str) -> str:
-    """A required non-empty string field, or a reject naming what is wrong."""
-    if name not in record:
-        raise Rejected(f"missing field {name!r}")
-    value = record[name]
-    if not isinstance(value, str):
-        kind = "null" if value is None else type(value).__name__
-        raise Rejected(f"{name!r} is not a string (got {kind})")
-    if all(char.isspace() or is_invisible(char) for char in value):
-        raise Rejected(f"empty {name!r}" + (" (only invisible characters)" if value.strip() else ""))
-    return value
-
-
-def list_presets() -> dict[str, Preset]:
-    return {p.stem: load_preset(p.stem) for p in sorted(configs_dir("presets").glob("*.yaml"))}
-
-
-def load_preset(name_or_path: str) -> Preset:
-    import t2vid.parsers  # noqa: F401  - registers the parsers presets name
-
-    path, data = read_named_config(name_or_path, "preset")
-    if data.get("parser") not in PARSERS:
-        raise UsageError(f"preset {path.stem}: unknown parser {data.get('parser')!r}")
-    try:
-        preset = Preset(**data)
-    except TypeError as exc:
-        raise UsageError(f"preset {path}: {exc}") from None
-    missing = [key for key in PARSER_FIELDS[preset.parser] if not isinstance(preset.fields, dict) or key not in preset.fields]
-    if missing:
-        raise UsageError(f"preset {path.stem}: `fields` must name {', '.join(missing)} for parser {preset.parser}")
-    return preset
 
 
 class Adapter:
@@ -137,18 +59,17 @@ class Adapter:
         self._ids = IdMaker(dataset_names)
 
     def __call__(self, raw: RawRecord) -> Sample | Reject:
-        if raw.error:
-            return Reject(raw.position, raw.source, raw.error, raw.raw)
+        """A readable record (the read stage has dropped the rest) -> Sample or Reject."""
         record = raw.record
         if not isinstance(record, dict):
-            return Reject(raw.position, raw.source, f"record is a JSON {type(record).__name__}, not an object", record)
+            return Reject("adapt", "not_an_object", f"record is a JSON {type(record).__name__}, not an object")
         try:
             parsed = self._parse(record, self.preset)
         except Rejected as exc:
-            return Reject(raw.position, raw.source, str(exc), record)
+            return exc.at("adapt")
         words = len(parsed.context.split())
         if words < self.preset.min_context_words:
-            return Reject(raw.position, raw.source, f"no long context ({words} words, fewer than {self.preset.min_context_words})", record)
+            return Reject("adapt", "no_long_context", f"no long context ({words} words, fewer than {self.preset.min_context_words})")
         instruction = parsed.question.strip()
         if self.preset.instruction_template:
             instruction = self.preset.instruction_template.replace("{question}", instruction)

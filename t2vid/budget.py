@@ -13,7 +13,9 @@ import functools
 from dataclasses import dataclass
 
 from t2vid.charset import is_cjk
-from t2vid.config import UsageError, configs_dir, read_named_config
+from t2vid.errors import UsageError
+from t2vid.presets import configs_dir, read_named_config
+from t2vid.rejects import Reject
 
 
 @dataclass(frozen=True)
@@ -75,17 +77,17 @@ class Budget:
         per_frame = self.profile.tokens_per_frame if self.profile else 0
         return sum(self.text_tokens(t) for t in texts) + per_frame * frames
 
-    def over(self, texts: list[str], frames: int) -> str | None:
-        """Why a sample exceeds the budget (frames or tokens), or None when it fits."""
+    def over(self, texts: list[str], frames: int) -> Reject | None:
+        """Why a sample exceeds the budget (frames or tokens), or None when it fits (a segment-stage reject: the budget limits the frames)."""
         if self.max_frames is not None and frames > self.max_frames:
-            return f"over budget: {frames} frames > {self.max_frames}"
+            return Reject("segment", "over_frame_budget", f"over budget: {frames} frames > {self.max_frames}")
         if self.profile and self.profile.max_tokens is not None:
             total = self.total_tokens(texts, frames)
             if total > self.profile.max_tokens:
-                return f"over budget: {total} tokens ({frames} frames x {self.profile.tokens_per_frame} + text) > {self.profile.max_tokens}"
+                return Reject("segment", "over_token_budget", f"over budget: {total} tokens ({frames} frames x {self.profile.tokens_per_frame} + text) > {self.profile.max_tokens}")
         return None
 
-    def under(self, frames: int) -> str | None:
+    def under(self, frames: int) -> Reject | None:
         if self.min_frames is not None and frames < self.min_frames:
-            return f"too few frames: {frames} < {self.min_frames}"
+            return Reject("segment", "too_few_frames", f"too few frames: {frames} < {self.min_frames}")
         return None

@@ -12,8 +12,8 @@ import sys
 import click
 
 from t2vid import __version__
-from t2vid.config import UsageError, build_config, merge_settings, read_config_file
-from t2vid.segment import SEGMENTERS
+from t2vid.config import SEGMENTERS, build_config, merge_settings, read_config_file
+from t2vid.errors import UsageError
 from t2vid.style import ALIGNS, IMAGE_FORMATS, MODES, VALIGNS
 
 STYLE_OPTIONS = {
@@ -157,7 +157,7 @@ def _format_from_name(path: str) -> str:
 @cli.command()
 def presets():
     """List dataset presets and model budget profiles."""
-    from t2vid.adapt import list_presets
+    from t2vid.parsers import list_presets
     from t2vid.budget import list_profiles
 
     click.echo("presets (--preset):")

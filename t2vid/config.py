@@ -1,7 +1,8 @@
 """Settings of a synth run: one object, built once from a YAML file and flags.
 
 Every field here is written to the manifest's `config`; all but
-`RUNTIME_KEYS` must match for an existing OUT to be resumed.
+`RUNTIME_KEYS` must match for an existing OUT to be resumed. This module is
+the base layer: it imports no stage, so anything may import it cheaply.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ from pathlib import Path
 
 import yaml
 
-from t2vid.segment import SEGMENTERS
+from t2vid.errors import UsageError
 from t2vid.style import RenderStyle
 
-
-class UsageError(ValueError):
-    """Bad settings or arguments; the CLI prints it on one line and exits 2."""
+SEGMENTERS = ("words", "sentences", "fit")  # words: at most N per frame; sentences: whole sentences up to N; fit: fill each frame
 
 
 @dataclass(frozen=True)
@@ -190,30 +189,3 @@ def build_config(values: dict) -> SynthConfig:
     config = SynthConfig(style=RenderStyle(**style_values), **values)
     config.validate()
     return config
-
-
-def configs_dir(kind: str) -> Path:
-    """configs/<kind> of a checkout, installed as the package data t2vid.configs."""
-    from importlib import resources
-
-    return Path(str(resources.files("t2vid.configs"))) / kind
-
-
-def read_named_config(name_or_path: str, kind: str) -> tuple[Path, dict]:
-    """A preset or profile by name (configs/<kind>s/NAME.yaml) or by YAML path, as a mapping with its name."""
-    folder = configs_dir(f"{kind}s")
-    path = Path(name_or_path)
-    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
-        path = folder / f"{name_or_path}.yaml"
-    if not path.is_file():
-        known = ", ".join(p.stem for p in sorted(folder.glob("*.yaml")))
-        raise UsageError(f"unknown {kind} {name_or_path!r}; known {kind}s: {known}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{kind} file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"{kind} file {path} must be a mapping of keys to values")
-    data.setdefault("name", path.stem)
-    return path, data
-

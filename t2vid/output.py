@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, TypeVar
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.writer import MANIFEST
 
 FRAMES_PREFIX = "frames/"
@@ -109,8 +108,9 @@ def record_problems(record: Any) -> list[str]:
 
 
 def reject_problems(reject: Any) -> list[str]:
-    """What is wrong with one reject record: stats and validate group rejects by their reason."""
-    return [] if isinstance(reject, dict) and isinstance(reject.get("reason"), str) else ["reject has no string 'reason'"]
+    """What is wrong with one reject record: stats and validate group rejects by their code."""
+    fields = reject if isinstance(reject, dict) else {}
+    return [f"reject has no string {name!r}" for name in ("reason", "stage", "code") if not isinstance(fields.get(name), str)]
 
 
 @dataclass(frozen=True)
@@ -169,11 +169,6 @@ def read_rejects(out: str | Path) -> Iterator[dict]:
     root = Path(out)
     for name in read_manifest(root).get("rejects") or []:
         yield from _objects(root, root / name, reject_problems)
-
-
-def reason_kind(reason: str) -> str:
-    """Group reject reasons for the summary: numbers and positions vary, the kind does not."""
-    return re.sub(r"\d+", "N", reason.split(" (")[0])
 
 
 def reservoir_sample(items: Iterable[T], count: int, seed: int) -> tuple[list[T], int]:

@@ -1,4 +1,4 @@
-"""The work on records: raw records -> adapt -> segment -> render -> sample lines.
+"""The work on records: raw records -> read -> adapt -> segment -> render -> write -> sample lines.
 
 A shard is a fixed range of input positions (`shard_size` records), so its
 content never depends on how many workers run or in which order work finishes.
@@ -12,22 +12,17 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections import Counter, OrderedDict
-from dataclasses import asdict, dataclass, field, replace
-from typing import Iterator
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Iterator
 
-from t2vid.adapt import Adapter, Reject, Sample
-from t2vid.budget import Budget
+from t2vid.adapt import Adapter
 from t2vid.config import SynthConfig
-from t2vid.layout import Layouter
-from t2vid.render import Renderer
-from t2vid.segment import Segmentation, segment
+from t2vid.errors import OutputWriteError
+from t2vid.rejects import INTERNAL, Reject, reject_line
 from t2vid.sources import RawRecord
-from t2vid.output import reason_kind
-from t2vid.style import RenderStyle, StyleJitter
+from t2vid.stages import SampleStages, Written
 from t2vid.writer import OutputDir, failpoint
-
-FIT_BUDGET_SCALES = (0.9, 0.8, 0.7)  # font-size steps tried by --fit-budget, with the `fit` segmenter
 
 
 @dataclass(frozen=True)
@@ -35,6 +30,7 @@ class ShardTask:
     number: int
     records: tuple[RawRecord, ...]
     input_sha256: str  # see input_digest
+    read_seconds: float = 0.0  # spent reading these records in the driver (runtime)
 
 
 def input_digest(records: tuple[RawRecord, ...]) -> str:
@@ -55,14 +51,28 @@ class Counts:
     frame_files_written: int = 0
     frames_reused: int = 0
     words: int = 0
-    rejected: Counter = field(default_factory=Counter)
+    rejected: Counter = field(default_factory=Counter)  # by reject code
     missing_glyphs: Counter = field(default_factory=Counter)
+    stages: dict[str, Counter] = field(default_factory=dict)  # step name -> records in, out, rejected
+    stage_seconds: Counter = field(default_factory=Counter)  # step name -> seconds (runtime: never in a marker)
+
+    def stage(self, name: str) -> Counter:
+        counts = self.stages.get(name)
+        if counts is None:
+            counts = self.stages[name] = Counter({"in": 0, "out": 0, "rejected": 0})
+        return counts
 
     def add(self, other: "Counts") -> None:
         for name in ("read", "samples", "frames", "frame_files_written", "frames_reused", "words"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rejected.update(other.rejected)
         self.missing_glyphs.update(other.missing_glyphs)
+        for name, counts in other.stages.items():
+            self.stage(name).update(counts)
+        self.stage_seconds.update(other.stage_seconds)
+
+    def stage_counts(self) -> dict[str, dict[str, int]]:
+        return {name: {key: counts[key] for key in ("in", "out", "rejected")} for name, counts in self.stages.items()}
 
 
 @dataclass
@@ -72,10 +82,11 @@ class ShardResult(Counts):
 
     def counts(self) -> dict:
         data = asdict(self)
-        for runtime in ("seconds", "frame_files_written", "frames_reused"):  # depend on which worker came first
+        for runtime in ("seconds", "frame_files_written", "frames_reused", "stage_seconds"):  # depend on the machine or on which worker came first
             data.pop(runtime)
         data["rejected"] = dict(sorted(self.rejected.items()))
         data["missing_glyphs"] = dict(sorted(self.missing_glyphs.items()))
+        data["stages"] = self.stage_counts()
         return data
 
     @classmethod
@@ -83,6 +94,7 @@ class ShardResult(Counts):
         counts = {k: v for k, v in counts.items() if k != "input_sha256"}
         counts["rejected"] = Counter(counts.get("rejected", {}))
         counts["missing_glyphs"] = Counter(counts.get("missing_glyphs", {}))
+        counts["stages"] = {name: Counter(value) for name, value in counts.get("stages", {}).items()}
         return cls(**counts)
 
 
@@ -127,121 +139,87 @@ def commit_shard(out: OutputDir, task: ShardTask, results: list[ChunkResult]) ->
     for result in results:
         shard.add(result)
         shard.seconds += result.seconds
+    shard.stage_seconds["read"] += task.read_seconds
     failpoint("frames-committed")
-    out.commit_lines(out.shard_path(task.number), [line for r in results for line in r.lines])
-    out.commit_lines(out.rejects_path(task.number), [line for r in results for line in r.reject_lines])
-    out.commit_marker(task.number, {**shard.counts(), "input_sha256": task.input_sha256})
+    try:
+        out.commit_lines(out.shard_path(task.number), [line for r in results for line in r.lines])
+        out.commit_lines(out.rejects_path(task.number), [line for r in results for line in r.reject_lines])
+        out.commit_marker(task.number, {**shard.counts(), "input_sha256": task.input_sha256})
+    except OSError as exc:
+        raise OutputWriteError(exc.strerror or str(exc)) from exc
     return shard
 
 
 class ShardWorker:
-    """Per-process state: fonts, layout and mask caches survive across shards."""
+    """Per-process state: the steps of one run, whose fonts, layout and mask caches survive across shards.
+
+    Every record goes through `steps` under one guard: a step returns its
+    result or a Reject, and an unexpected exception becomes an `internal`
+    reject naming the step, so no single record can stop a run. Only a failed
+    write to OUT (OutputWriteError) does.
+    """
 
     def __init__(self, config: SynthConfig, dataset_names: tuple[str, ...]):
         self.config = config
         self.out = OutputDir(config.output)
         self.adapter = Adapter(config, dataset_names)
-        self.budget = Budget(config.profile, config.max_frames, config.min_frames, config.tokenizer)
-        self.jitter = StyleJitter(config.jitter_fonts, config.jitter_font_sizes) if config.style_jitter else None
-        self._engines: dict[RenderStyle, tuple[Layouter, Renderer]] = {}
-        self._segmented: OrderedDict[tuple, Segmentation] = OrderedDict()
-
-    def engines(self, style: RenderStyle) -> tuple[Layouter, Renderer]:
-        pair = self._engines.get(style)
-        if pair is None:
-            if len(self._engines) > 64:
-                self._engines.clear()
-            pair = self._engines[style] = (Layouter(style, self.config.font_fallback), Renderer(style))
-        return pair
-
-    def segment(self, context: str, style: RenderStyle, segmenter: str) -> Segmentation:
-        """Same context and style -> one segmentation (LongAlpaca asks many questions per paper)."""
-        key = (hashlib.sha256(context.encode("utf-8", "surrogatepass")).digest(), style, segmenter)
-        cached = self._segmented.get(key)
-        if cached is None:
-            cached = segment(context, self.engines(style)[0], segmenter, self.config.words_per_frame, self.config.overlap)
-            self._segmented[key] = cached
-            if len(self._segmented) > 32:
-                self._segmented.popitem(last=False)
-        return cached
+        self.stages = SampleStages(config, self.out)
+        self.steps: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+            ("read", read),
+            ("adapt", self.adapter),
+            ("segment", self.stages.segment),
+            ("render", self.stages.render),
+            ("write", self.stages.write),
+        )
 
     def process(self, chunk: WorkChunk) -> ChunkResult:
         started = time.perf_counter()
         result = ChunkResult(shard=chunk.shard, last=chunk.last, read=len(chunk.records))
+        for name, _ in self.steps:  # every step listed, in pipeline order, even when no record reaches it
+            result.stage(name)
+            result.stage_seconds[name] += 0.0
         for raw in chunk.records:
-            outcome = self.adapter(raw)
-            if isinstance(outcome, Sample):
-                rendered = self._render(outcome, result)
-                outcome = Reject(raw.position, raw.source, rendered, raw.record) if isinstance(rendered, str) else rendered
+            outcome = self._run_steps(raw, result)
             if isinstance(outcome, Reject):
-                result.rejected[reason_kind(outcome.reason)] += 1
-                result.reject_lines.append(_json_line({"index": outcome.source.index, "position": outcome.position, "source": asdict(outcome.source), "reason": outcome.reason, "record": outcome.record}))
+                result.rejected[outcome.code] += 1
+                record = raw.raw if raw.error else raw.record
+                result.reject_lines.append(_json_line(reject_line(outcome, raw.position, asdict(raw.source), record)))
             else:
-                result.lines.append(_json_line(outcome))
+                result.samples += 1
+                result.frames += outcome.frames
+                result.words += outcome.words
+                result.frame_files_written += outcome.frame_files_written
+                result.frames_reused += outcome.frames_reused
+                for char in outcome.missing_glyphs:
+                    result.missing_glyphs[char] += 1
+                result.lines.append(_json_line(outcome.record))
         result.seconds = time.perf_counter() - started
         return result
 
-    def _render(self, sample: Sample, result: ChunkResult) -> dict | str:
-        """The output record, or the reason the sample is over its budget."""
-        config = self.config
-        style = self.jitter.pick(config.style, config.seed, sample.id) if self.jitter else config.style
-        texts = [sample.instruction, sample.answer] + [t[k] for t in sample.turns for k in ("instruction", "answer")]
-        segmenter = config.segmenter
-        seg = self.segment(sample.context, style, segmenter)
-        if not seg.frames:
-            missing = "".join(seg.missing_glyphs)
-            return "no drawable text in the context" + (f" (no installed font has {missing[:20]!r})" if missing else " (only invisible characters)")
-        reason = self.budget.over(texts, len(seg.frames))
-        if reason and config.fit_budget:
-            for scale in FIT_BUDGET_SCALES:
-                denser = replace(style, font_size=max(8, round(style.font_size * scale)))
-                candidate = self.segment(sample.context, denser, "fit")
-                if self.budget.over(texts, len(candidate.frames)) is None:
-                    style, seg, segmenter, reason = denser, candidate, "fit", None
-                    break
-        reason = reason or self.budget.under(len(seg.frames))
-        if reason:
-            return reason
-        frame_texts = seg.texts
-        key = hashlib.sha256(json.dumps([style.key(), segmenter, config.words_per_frame, config.overlap, frame_texts], ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()[:24]
-        extension = style.image_format
-        names = [self.out.frame_name(i, len(frame_texts), extension) for i in range(len(frame_texts))]
-        if self.out.has_frames(key):
-            result.frames_reused += len(frame_texts)
-        else:
-            layouter, renderer = self.engines(style)
-            encoded = [renderer.encode(renderer.draw(frame)) for frame in seg.frames]
-            if self.out.commit_frames(key, encoded, extension):
-                result.frame_files_written += len(encoded)
-            else:
-                result.frames_reused += len(encoded)
-        folder = self.out.frame_dir(key).relative_to(self.out.root).as_posix()
-        result.samples += 1
-        result.frames += len(frame_texts)
-        result.words += sum(frame.new_words for frame in seg.frames)
-        for char in seg.missing_glyphs:
-            result.missing_glyphs[char] += 1
-        record = {
-            "id": sample.id,
-            "images": [f"{folder}/{name}" for name in names],
-            "instruction": sample.instruction,
-            "answer": sample.answer,
-            "texts": frame_texts,
-            "num_frames": len(frame_texts),
-            "source": asdict(sample.source),
-            "missing_glyphs": list(seg.missing_glyphs),
-            "width": style.width,
-            "height": style.height,
-        }
-        if config.overlap:
-            record["overlap_lines"] = [frame.overlap_lines for frame in seg.frames]
-        if sample.turns:
-            record["turns"] = list(sample.turns)
-        if sample.meta:
-            record["meta"] = sample.meta
-        if style != config.style:
-            record["style"] = {"font": style.font, "font_size": style.font_size, "fg": style.fg, "bg": style.bg}
-        return record
+    def _run_steps(self, raw: RawRecord, result: ChunkResult) -> Written | Reject:
+        """The record through every step, counted and timed per step; the per-record guard."""
+        value: Any = raw
+        for name, step in self.steps:
+            counts = result.stages[name]
+            counts["in"] += 1
+            clock = time.perf_counter()
+            try:
+                value = step(value)
+            except OutputWriteError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one record's failure is that record's reject
+                value = Reject(name, INTERNAL, f"{type(exc).__name__}: {str(exc).strip() or 'no message'}")
+            result.stage_seconds[name] += time.perf_counter() - clock
+            if isinstance(value, Reject):
+                counts["rejected"] += 1
+                return value
+            counts["out"] += 1
+        return value
+
+
+def read(raw: RawRecord) -> RawRecord | Reject:
+    """The read stage's verdict, made when the record was parsed (sources.py): a record that could not be read is rejected here."""
+    return raw.error or raw
 
 
 def _json_line(value: dict) -> str:

@@ -19,8 +19,9 @@ from typing import Iterator
 from t2vid import __version__
 from t2vid.adapt import Adapter
 from t2vid.budget import Budget
-from t2vid.config import RUNTIME_KEYS, SynthConfig, UsageError
+from t2vid.config import RUNTIME_KEYS, SynthConfig
 from t2vid.engines import get_engine
+from t2vid.errors import OutputWriteError, UsageError
 from t2vid.fonts import font_package_for
 from t2vid.pipeline import (
     ChunkResult,
@@ -69,7 +70,7 @@ def synth(config: SynthConfig) -> RunSummary:
     started = time.perf_counter()
     manifest = _manifest(config, summary, status="running")
     try:
-        out.write_manifest(manifest)
+        _write_manifest(out, manifest)
         progress = _Progress(config.quiet)
         planned: dict[int, ShardTask] = {}
         tasks = _plan(config, out, summary, iter_records(sources, config.split, config.subset, config.limit))
@@ -85,21 +86,28 @@ def synth(config: SynthConfig) -> RunSummary:
             summary.shards.append(f"shards/{shard_name(result.number)}.jsonl")
             progress.update(result, summary, time.perf_counter() - started)
             summary.seconds = time.perf_counter() - started
-            out.write_manifest(_manifest(config, summary, status="running"))
+            _write_manifest(out, _manifest(config, summary, status="running"))
         progress.close()
-    except OSError as exc:
-        raise SynthError(f"cannot write to {config.output}: {exc.strerror or exc}") from None
+        summary.shards.sort()
+        files = sum(len(f) for _, _, f in os.walk(out.root / "frames"))
+        summary.frames_reused, summary.frame_files_written = summary.frames - files, files
+        summary.seconds = time.perf_counter() - started
+        _write_manifest(out, _manifest(config, summary, status="complete"))
+    except OutputWriteError as exc:  # only failed writes to OUT: a record's own problems are its rejects
+        raise SynthError(f"cannot write to {config.output}: {exc}") from None
     except (UsageError, SynthError, KeyboardInterrupt):
         raise
     except Exception as exc:  # noqa: BLE001 - a worker died or raised: one line, exit 1
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
         raise SynthError(f"a worker failed ({type(exc).__name__}: {first}); re-run the same command to resume") from None
-    summary.shards.sort()
-    files = sum(len(f) for _, _, f in os.walk(out.root / "frames"))
-    summary.frames_reused, summary.frame_files_written = summary.frames - files, files
-    summary.seconds = time.perf_counter() - started
-    out.write_manifest(_manifest(config, summary, status="complete"))
     return summary
+
+
+def _write_manifest(out: OutputDir, manifest: dict) -> None:
+    try:
+        out.write_manifest(manifest)
+    except OSError as exc:
+        raise OutputWriteError(exc.strerror or str(exc)) from exc
 
 
 def _claim_output(out: OutputDir, config: SynthConfig) -> None:
@@ -155,10 +163,11 @@ def _plan(config: SynthConfig, out: OutputDir, summary: RunSummary, records: Ite
     """Cut the stream into shards; complete shards are counted from their markers, not redone."""
     number = 0
     while True:
+        started = time.perf_counter()
         chunk = tuple(islice(records, config.shard_size))
         if not chunk:
             return
-        task = ShardTask(number, chunk, input_digest(chunk))
+        task = ShardTask(number, chunk, input_digest(chunk), read_seconds=time.perf_counter() - started)
         counts = out.read_marker(number)
         if counts is not None and counts.get("input_sha256") == task.input_sha256:
             summary.add(ShardResult.from_counts(counts))
@@ -189,12 +198,13 @@ def _manifest(config: SynthConfig, summary: RunSummary, status: str) -> dict:
         "read": summary.read,
         "rejected": sum(summary.rejected.values()),
         "rejected_by_reason": dict(sorted(summary.rejected.items())),
+        "stages": summary.stage_counts(),
         "missing_glyphs": dict(sorted(summary.missing_glyphs.items())),
         "shards": sorted(summary.shards),
         "rejects": [s.replace("shards/", "rejects/") for s in sorted(summary.shards)],
         "config": config_for_manifest(config),
         "png_deflate": deflate_encoder(config.style.png_compress_level) if config.style.image_format == "png" else None,
-        "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "output": config.output, "shards_resumed": summary.shards_resumed},
+        "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "output": config.output, "shards_resumed": summary.shards_resumed, "stage_seconds": {name: round(seconds, 3) for name, seconds in summary.stage_seconds.items()}},
     }
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from t2vid.config import SEGMENTERS
 from t2vid.layout import FrameLayout, Layouter, Line, split_units
 from t2vid.measure import MeasuredUnit
-
-SEGMENTERS = ("words", "sentences", "fit")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
+from t2vid.rejects import Reject
 
 LOCAL_FORMATS = {".json": "json", ".jsonl": "json", ".ndjson": "json", ".parquet": "parquet", ".csv": "csv"}
 BUILTIN_SAMPLE = "t2vid:sample"
@@ -40,7 +41,7 @@ class RawRecord:
     position: int  # position across all sources of the run
     source: SourceRef
     record: Any  # the parsed value (normally a dict); None when `error` is set
-    error: str | None = None
+    error: Reject | None = None  # why the record could not be read (stage `read`)
     raw: str | None = None  # the raw text when it could not be parsed
 
 
@@ -124,7 +125,7 @@ def iter_records(sources: list[Source], split: str = "train", subset: str | None
             position += 1
 
 
-def _read(source: Source, split: str, subset: str | None) -> Iterator[tuple[Any, str | None, str | None]]:
+def _read(source: Source, split: str, subset: str | None) -> Iterator[tuple[Any, Reject | None, str | None]]:
     try:
         if source.kind == "json":
             yield from _read_json(source.paths[0])
@@ -156,18 +157,18 @@ def _read_datasets(source: Source, split: str, subset: str | None) -> Iterator[t
         raise UsageError(f"cannot load {source.name}{hint}: {first}") from None
 
 
-def _read_csv(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
+def _read_csv(path: str) -> Iterator[tuple[Any, Reject | None, str | None]]:
     """CSV rows as dicts of strings: no type guessing, so an answer "42" stays "42"."""
     with open(path, encoding="utf-8", errors="surrogateescape", newline="") as handle:
         reader = csv.DictReader(handle)
         for row in reader:
             if None in row:  # more cells than header columns
-                yield None, f"CSV line {reader.line_num} has {len(reader.fieldnames or []) + len(row[None])} cells for {len(reader.fieldnames or [])} columns", ",".join(str(v) for v in row.values() if not isinstance(v, list))
+                yield None, Reject("read", "csv_cell_count", f"CSV line {reader.line_num} has {len(reader.fieldnames or []) + len(row[None])} cells for {len(reader.fieldnames or [])} columns"), ",".join(str(v) for v in row.values() if not isinstance(v, list))
             else:
                 yield row, None, None
 
 
-def _read_json(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
+def _read_json(path: str) -> Iterator[tuple[Any, Reject | None, str | None]]:
     """A .json array (read element by element), or JSON Lines (.jsonl, or a .json that is not an array)."""
     with open(path, encoding="utf-8", errors="surrogateescape") as handle:
         head = handle.read(4096)
@@ -181,10 +182,10 @@ def _read_json(path: str) -> Iterator[tuple[Any, str | None, str | None]]:
             try:
                 yield json.loads(line), None, None
             except json.JSONDecodeError as exc:
-                yield None, f"line {number} is not valid JSON ({exc.msg} at character {exc.pos})", line.rstrip("\n")
+                yield None, Reject("read", "invalid_json", f"line {number} is not valid JSON ({exc.msg} at character {exc.pos})"), line.rstrip("\n")
 
 
-def _read_json_array(handle, chunk_size: int = 1 << 20) -> Iterator[tuple[Any, str | None, str | None]]:
+def _read_json_array(handle, chunk_size: int = 1 << 20) -> Iterator[tuple[Any, Reject | None, str | None]]:
     """Stream the elements of a top-level JSON array without loading the file."""
     decoder = json.JSONDecoder()
     index = 0
@@ -205,7 +206,7 @@ def _read_json_array(handle, chunk_size: int = 1 << 20) -> Iterator[tuple[Any, s
             value, end = decoder.raw_decode(buffer, pos)
         except json.JSONDecodeError as exc:
             if eof or len(buffer) - pos > MAX_ELEMENT_CHARS:
-                yield None, f"array element {index} is not valid JSON ({exc.msg}); the rest of the file cannot be read", buffer[pos : pos + 2000]
+                yield None, Reject("read", "invalid_json", f"array element {index} is not valid JSON ({exc.msg}); the rest of the file cannot be read"), buffer[pos : pos + 2000]
                 return
             more = handle.read(chunk_size)
             eof = not more

@@ -9,7 +9,7 @@ import pytest
 
 from t2vid.budget import Budget, estimate_tokens, list_profiles, load_profile
 from t2vid.cli import main
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 
 from conftest import license_text, run_synth, shard_lines, write_jsonl
 
@@ -34,21 +34,21 @@ def test_estimate_counts_latin_by_four_characters_and_cjk_one_each():
 
 def test_frame_limit_comes_before_tokens_and_reasons_show_the_numbers():
     minicpm = Budget("minicpm-v-2.5")
-    assert minicpm.over(["q"], 91) == "over budget: 91 frames > 90"
+    assert minicpm.over(["q"], 91).detail == "over budget: 91 frames > 90"
     assert minicpm.over(["x" * 100], 85) is None  # 85 x 96 + 25 = 8185 tokens
-    assert minicpm.over(["x" * 100], 86) == "over budget: 8281 tokens (86 frames x 96 + text) > 8192"
+    assert minicpm.over(["x" * 100], 86).detail == "over budget: 8281 tokens (86 frames x 96 + text) > 8192"
     idefics = Budget("idefics3")
     assert idefics.over(["x" * 400], 60) is None  # 60 x 169 + 100 = 10240, exactly the limit
-    assert idefics.over(["x" * 401], 60) == "over budget: 10241 tokens (60 frames x 169 + text) > 10240"
-    assert idefics.over([], 66) == "over budget: 66 frames > 65"
+    assert idefics.over(["x" * 401], 60).detail == "over budget: 10241 tokens (60 frames x 169 + text) > 10240"
+    assert idefics.over([], 66).detail == "over budget: 66 frames > 65"
     sparrow = Budget("sparrow-minicpm")
     assert sparrow.over(["q", "a"], 100) is None
-    assert sparrow.over([], 101) == "over budget: 101 frames > 100"
+    assert sparrow.over([], 101).detail == "over budget: 101 frames > 100"
 
 
 def test_every_text_counts_toward_tokens():
     budget = Budget("idefics3")
-    assert budget.over(["x" * 200, "x" * 201], 60) == "over budget: 10241 tokens (60 frames x 169 + text) > 10240"
+    assert budget.over(["x" * 200, "x" * 201], 60).detail == "over budget: 10241 tokens (60 frames x 169 + text) > 10240"
 
 
 def test_max_frames_takes_the_tighter_limit_and_min_frames_is_a_floor():
@@ -56,8 +56,8 @@ def test_max_frames_takes_the_tighter_limit_and_min_frames_is_a_floor():
     assert Budget("idefics3", max_frames=30).max_frames == 30
     bare = Budget(max_frames=10, min_frames=3)
     assert bare.over(["x" * 10_000], 10) is None  # no profile: no token limit
-    assert bare.over([], 11) == "over budget: 11 frames > 10"
-    assert (bare.under(2), bare.under(3)) == ("too few frames: 2 < 3", None)
+    assert bare.over([], 11).detail == "over budget: 11 frames > 10"
+    assert (bare.under(2).detail, bare.under(3)) == ("too few frames: 2 < 3", None)
     unlimited = Budget()
     assert unlimited.over(["x" * 10_000], 10_000) is None and unlimited.under(0) is None
 
@@ -68,7 +68,7 @@ def test_a_profile_yaml_file_and_its_errors(tmp_path):
     budget = Budget(str(path))
     assert budget.profile.name == "tiny-model" and budget.max_frames == 12
     assert budget.over([], 8) is None  # 8 x 50 = 400, exactly the limit
-    assert budget.over(["abcd"], 8) == "over budget: 401 tokens (8 frames x 50 + text) > 400"
+    assert budget.over(["abcd"], 8).detail == "over budget: 401 tokens (8 frames x 50 + text) > 400"
     with pytest.raises(UsageError, match="unknown profile 'nosuch'; known profiles: idefics3, minicpm-v-2.5, sparrow-minicpm"):
         Budget("nosuch")
     bad = tmp_path / "bad.yaml"
@@ -104,7 +104,7 @@ def test_synth_max_and_min_frames(tmp_path, lengths_jsonl):
     assert _frames(capped) == [short]
     assert _rejects(capped) == [f"over budget: {long} frames > 12"]
     manifest = json.loads((capped / "manifest.json").read_text())
-    assert manifest["rejected_by_reason"] == {"over budget: N frames > N": 1}
+    assert manifest["rejected_by_reason"] == {"over_frame_budget": 1}
     floored = tmp_path / "floored"
     assert main(["synth", str(lengths_jsonl), "-o", str(floored), "--size", "224x224", "--workers", "1", "-q", "--min-frames", str(short + 1)]) == 0
     assert _frames(floored) == [long]

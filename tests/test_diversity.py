@@ -10,7 +10,7 @@ import pytest
 from t2vid.cli import main
 from t2vid.inspect.diversity import find_instruction, load_instructions, measure, template_groups, tfidf_distance, tokenize
 
-from conftest import license_text, run_synth, shard_lines, write_jsonl
+from conftest import license_text, run_synth, shard_lines, synth_records, write_jsonl
 
 TEMPLATED = [f"Read the pages shown in the video and answer: what does section {n} of the license say?" for n in range(1, 4)] + [
     f"Look at the document in the video. Which {thing} does it mention?" for thing in ("date", "author", "company", "country", "product", "license")
@@ -64,6 +64,20 @@ def test_chat_shapes_and_placeholders(tmp_path):
     assert skipped == 2
     assert find_instruction(records[0], "conversations.1.value") == "A cat."
     assert find_instruction(records[0], "conversations.7.value") is None
+
+
+@pytest.mark.parametrize("format_name", ["minicpmv", "llamafactory", "internvl", "qwen"])
+def test_exported_rows_score_the_questions_without_media_placeholders(tmp_path, format_name):
+    """MiniCPM-V writes <image_00>, <image_01>, ... before the question: none of it is part of the instruction."""
+    from t2vid.exports.base import ExportOptions
+    from t2vid.exports.registry import export
+
+    questions = ["What does the license grant?", "Who may redistribute the Work?"]
+    out = synth_records(tmp_path, [{"context": license_text("Apache-2.0", 600), "question": q, "answer": "See the text."} for q in questions])
+    dest = tmp_path / format_name
+    report = export(out, format_name, ExportOptions(dest), progress=False)
+    found, skipped = load_instructions(dest / report.files[0])
+    assert (found, skipped) == (questions, 0)
 
 
 def test_json_array_and_wrapped_list(tmp_path):

@@ -380,7 +380,7 @@ def test_an_image_path_leaving_out_is_refused(out, tmp_path, capsys, hostile, na
 
 
 def test_synthetic_item_applies_the_path_rule_itself(out, samples):
-    from t2vid.config import UsageError
+    from t2vid.errors import UsageError
     from t2vid.exports.items import synthetic_item
 
     with pytest.raises(UsageError, match="not under frames/"):

@@ -9,10 +9,12 @@ import sys
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from t2vid.adapt import Adapter, Reject, Sample, list_presets, load_preset
+from t2vid.adapt import Adapter, Sample
+from t2vid.parsers import list_presets, load_preset
 from t2vid.budget import list_profiles
 from t2vid.cli import main
 from t2vid.config import SynthConfig
+from t2vid.rejects import Reject
 from t2vid.sources import RawRecord, SourceRef
 
 from conftest import FIXTURES, license_text, run_synth, shard_lines, write_jsonl
@@ -35,14 +37,14 @@ def adapt(record, preset: str = "generic", **settings) -> Sample | Reject:
 
 def sample(record, preset: str, **settings) -> Sample:
     outcome = adapt(record, preset, **settings)
-    assert isinstance(outcome, Sample), outcome.reason
+    assert isinstance(outcome, Sample), outcome.detail
     return outcome
 
 
 def reason(record, preset: str, **settings) -> str:
     outcome = adapt(record, preset, **settings)
     assert isinstance(outcome, Reject), f"not rejected: {outcome}"
-    return outcome.reason
+    return outcome.detail
 
 
 def squash(text: str) -> str:
@@ -178,7 +180,7 @@ def test_longalpaca_fixture_end_to_end_counts(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert (manifest["read"], manifest["samples"], manifest["rejected"]) == (7, 5, 2)
     assert manifest["samples"] + manifest["rejected"] == manifest["read"]
-    assert manifest["rejected_by_reason"] == {"no long context": 2}
+    assert manifest["rejected_by_reason"] == {"no_long_context": 2}
     samples = shard_lines(out)
     assert [s["meta"]["template"] for s in samples] == ["paper", "paper", "material", "two_papers", "book"]
     assert [s["instruction"] for s in samples] == [question for _, question, _ in LONGALPACA_EXPECTED]

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageColor
 
 from t2vid.cli import main
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.inspect.preview import GAP, MISSING_FILL, CaptionWriter, contact_sheet, select_samples
 from t2vid.output import reservoir_sample
 

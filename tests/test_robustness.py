@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from t2vid.adapt import Adapter, Reject, Sample
+from t2vid.adapt import Adapter, Sample
 from t2vid.config import build_config
 from t2vid.fonts import resolve_face
 from t2vid.layout import Layouter
+from t2vid.rejects import Reject
 from t2vid.segment import segment
 from t2vid.sources import RawRecord, SourceRef, iter_records, resolve_sources
 from t2vid.style import RenderStyle
@@ -28,7 +30,7 @@ ADAPTER = Adapter(build_config({"output": "unused"}), ("data.jsonl",))
 def test_any_record_is_a_sample_or_a_reject(record):
     outcome = ADAPTER(RawRecord(0, SourceRef("data.jsonl", "train", 0), record))
     if isinstance(outcome, Reject):
-        assert outcome.reason and outcome.record is record
+        assert outcome.stage == "adapt" and re.fullmatch(r"[a-z_]+", outcome.code) and outcome.detail
     else:
         assert isinstance(outcome, Sample)
         assert all(isinstance(record[k], str) and record[k].strip() for k in ("context", "question", "answer"))
@@ -59,7 +61,7 @@ def test_million_word_context_is_segmented_whole():
 def test_wrong_types_in_every_field_are_named(tmp_path):
     records = [{"context": ["a"], "question": "q", "answer": "a"}, {"context": "c", "question": {"x": 1}, "answer": "a"}, {"context": "c", "question": "q", "answer": 3.5}, [1, 2], '"just a string"']
     data = write_jsonl(tmp_path / "d.jsonl", records)
-    reasons = [r.reason if isinstance(r, Reject) else None for r in map(ADAPTER, iter_records(resolve_sources([str(data)])))]
+    reasons = [r.detail if isinstance(r, Reject) else None for r in map(ADAPTER, iter_records(resolve_sources([str(data)])))]
     assert reasons == ["'context' is not a string (got list)", "'question' is not a string (got dict)", "'answer' is not a string (got float)", "record is a JSON list, not an object", "record is a JSON str, not an object"]
 
 

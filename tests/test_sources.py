@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.sources import _read_json_array, iter_records, resolve_sources
 
 from conftest import write_jsonl
@@ -23,7 +23,7 @@ def test_jsonl_broken_line_keeps_neighbours(tmp_path):
     path = write_jsonl(tmp_path / "d.jsonl", [{"a": 1}, '{"a": 2, "b": ', {"a": 3}])
     records = _records(str(path))
     assert [r.record for r in records] == [{"a": 1}, None, {"a": 3}]
-    assert records[1].error.startswith("line 2 is not valid JSON")
+    assert records[1].error.detail.startswith("line 2 is not valid JSON")
     assert records[1].raw == '{"a": 2, "b": '
     assert [r.source.index for r in records] == [0, 1, 2]
 
@@ -42,7 +42,7 @@ def test_json_array_truncated_reports_rest_unreadable(tmp_path):
     path.write_text('[{"a": 1}, {"a": 2}, {"a": ')
     records = _records(str(path))
     assert [r.record for r in records[:2]] == [{"a": 1}, {"a": 2}]
-    assert "not valid JSON" in records[2].error
+    assert "not valid JSON" in records[2].error.detail
 
 
 def test_parquet_csv_directory_and_glob(tmp_path):

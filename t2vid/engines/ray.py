@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Iterable, Iterator
 
-from t2vid.config import SynthConfig, UsageError
+from t2vid.config import SynthConfig
+from t2vid.errors import UsageError
 from t2vid.pipeline import ChunkResult, WorkChunk, process_chunk
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Protocol, Union
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.writer import StagedFile, write_atomic
 
 

@@ -10,11 +10,36 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-MEDIA_TOKEN = re.compile(r"<(?:image|video)(?:_\d+)?>\n?")
+MEDIA_TOKEN = re.compile(r"<(?:image|video)(?:_?\d+)?>\n?", re.IGNORECASE)  # <image>, <video>, MiniCPM-V's <image_00>, <image1>
+CONVERSATION_KEYS = ("conversations", "messages", "conversation")
 
 
 def strip_media_tokens(text: str) -> str:
     return MEDIA_TOKEN.sub("", text).strip()
+
+
+def message_text(content: Any) -> str | None:
+    """A message's text: a string, or the text parts of a typed-part list (Qwen); None when it has none."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [part["text"] for part in content if isinstance(part, dict) and part.get("type", "text") == "text" and isinstance(part.get("text"), str)]
+        return "".join(parts) if parts else None
+    return None
+
+
+def first_question(row: Any) -> str | None:
+    """The first user message of a chat row in any trainer's spelling (from/value or role/content), placeholders removed."""
+    if not isinstance(row, dict):
+        return None
+    for key in CONVERSATION_KEYS:
+        messages = row.get(key)
+        if isinstance(messages, list):
+            for message in messages:
+                if isinstance(message, dict) and role_of(str(message.get("from", message.get("role", ""))).lower()) == "user":
+                    text = message_text(message.get("value", message.get("content")))
+                    return None if text is None else strip_media_tokens(text)
+    return None
 
 
 def pair_turns(messages: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...] | None:

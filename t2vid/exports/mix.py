@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.exports.base import ExportOptions, Frames, Item, RowFormat, RowWriter, VideoFile, write_json
 from t2vid.exports.items import iter_items
 from t2vid.exports.registry import check_options, load_format, progress_bar
@@ -78,7 +78,7 @@ def read_rows(path: str) -> Iterator[tuple[int, Any]]:
         raise UsageError(f"--video {path}: no such file")
     for raw in iter_records(resolve_sources([path])):
         if raw.error:
-            raise UsageError(f"{path}: {raw.error}")
+            raise UsageError(f"{path}: {raw.error.detail}")
         yield raw.source.index + 1, raw.record
 
 

@@ -20,7 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Sequence, Union
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.exports.base import ExportError, ExportOptions, Format, Item, KeyMaker, VideoFile, Writer, fps_value, frames_digest
 from t2vid.exports.items import metadata
 from t2vid.writer import StagedFile

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.exports import hf, internvl, llamafactory, llava, minicpmv, mp4, qwen, swift, webdataset
 from t2vid.exports.base import ExportOptions, ExportReport, Format, RowFormat
 from t2vid.exports.items import iter_items

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.inspect.preview import MAX_AUTO_COLUMNS
 from t2vid.inspect.verify import format_report, report_json, verify_ocr
 from t2vid.output import read_errors_as_usage_error

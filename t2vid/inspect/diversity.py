@@ -31,15 +31,14 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from t2vid.charset import CJK_CLASS
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
+from t2vid.exports.chat import MEDIA_TOKEN, first_question, message_text
 
 PAIRWISE_SAMPLE = 2000
 TEMPLATE_COSINE = 0.8
 TERM_BLOCK = 4096
 SAMPLE_SEED = 0
-PLACEHOLDER = re.compile(r"<\s*(?:image|video)\s*\d*\s*>", re.IGNORECASE)
 TOKEN = re.compile(f"[{CJK_CLASS}]|[^\\W_{CJK_CLASS}]+")
-USER_ROLES = ("human", "user")
 
 
 @dataclass(frozen=True)
@@ -65,18 +64,8 @@ def tokenize(text: str) -> list[str]:
 
 
 def clean_instruction(text: str) -> str:
-    """Drop <image>/<video> placeholders and collapse whitespace."""
-    return " ".join(PLACEHOLDER.sub(" ", text).split())
-
-
-def _text_of(content) -> str | None:
-    """A message's text: a string, or the text parts of a list of typed parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = [p.get("text") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
-        return " ".join(parts) if parts else None
-    return None
+    """Drop media placeholders (the exports' MEDIA_TOKEN: <image>, <video>, <image_00>) and collapse whitespace."""
+    return " ".join(MEDIA_TOKEN.sub(" ", text).split())
 
 
 def _by_path(record, path: str):
@@ -88,21 +77,18 @@ def _by_path(record, path: str):
             value = value[part]
         else:
             return None
-    return _text_of(value)
+    return message_text(value)
 
 
 def find_instruction(record, field_path: str | None = None) -> str | None:
-    """The first user turn of a chat record (LLaVA, ShareGPT/OpenAI messages) or an instruction-like field."""
+    """The first user turn of a chat row (read like the exports read rows: t2vid.exports.chat) or an instruction-like field."""
     if not isinstance(record, dict):
         return None
     if field_path:
         return _by_path(record, field_path)
-    for key in ("conversations", "messages", "conversation"):
-        turns = record.get(key)
-        if isinstance(turns, list):
-            for turn in turns:
-                if isinstance(turn, dict) and str(turn.get("from", turn.get("role", ""))).lower() in USER_ROLES:
-                    return _text_of(turn.get("value", turn.get("content")))
+    question = first_question(record)
+    if question is not None:
+        return question
     for key in ("instruction", "question", "prompt", "query"):
         if isinstance(record.get(key), str):
             return record[key]

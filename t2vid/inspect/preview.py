@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.output import (
     frame_path,
     make_dir,

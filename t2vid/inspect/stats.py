@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from t2vid.charset import script_counts
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 
 LANGUAGE_SAMPLE_CHARS = 3000
 # Function words that make up roughly a third of running English text and little of other Latin-script languages.
@@ -202,10 +202,10 @@ def collect_stats(out: str | Path, profile: str | None = None, tokenizer: str | 
 
 
 def _rejects_by_reason(root: Path) -> dict[str, int]:
-    """Reject counts read from the rejects files, grouped like synth's summary, most frequent first."""
-    from t2vid.output import read_rejects, reason_kind
+    """Reject counts read from the rejects files, by code like synth's summary, most frequent first."""
+    from t2vid.output import read_rejects
 
-    reasons = Counter(reason_kind(reject["reason"]) for reject in read_rejects(root))
+    reasons = Counter(reject["code"] for reject in read_rejects(root))
     return dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
 
 

@@ -20,7 +20,6 @@ from t2vid.output import (
     is_type,
     json_lines,
     read_manifest,
-    reason_kind,
     record_problems,
     reject_problems,
 )
@@ -132,7 +131,7 @@ class OutputChecker:
                 yield line
 
     def check_rejects(self, rejects: list[str]) -> tuple[int, dict[str, int]]:
-        """Count rejects and group their reasons the way synth groups them for the manifest."""
+        """Count rejects and group them by code, as synth does for the manifest."""
         count, reasons = 0, Counter()
         for name in rejects:
             path = self.root / name
@@ -145,7 +144,7 @@ class OutputChecker:
                 for message in problems:
                     self.result.add(line.where, message)
                 if not problems:
-                    reasons[reason_kind(line.value["reason"])] += 1
+                    reasons[line.value["code"]] += 1
         return count, dict(sorted(reasons.items()))
 
     def check_markers(self, shards: list[str]) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 from t2vid.charset import script_counts
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.output import read_errors_as_usage_error
 
 INSTALL_HINT = "Debian/Ubuntu: apt-get install tesseract-ocr tesseract-ocr-chi-sim"

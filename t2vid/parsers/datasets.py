@@ -16,18 +16,19 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable
 
-from t2vid.adapt import Parsed, Preset, Rejected, parser, require_text
+from t2vid.parsers.base import Parsed, Preset, parser, require_text
+from t2vid.rejects import Rejected
 
 
 def require_texts(record: dict, name: str) -> list[str]:
     """A required non-empty list of non-empty strings, or a reject naming what is wrong."""
     if name not in record:
-        raise Rejected(f"missing field {name!r}")
+        raise Rejected("missing_field", f"missing field {name!r}")
     value = record[name]
     if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
-        raise Rejected(f"{name!r} is not a list of non-empty strings")
+        raise Rejected("not_a_string_list", f"{name!r} is not a list of non-empty strings")
     if not value:
-        raise Rejected(f"empty {name!r}")
+        raise Rejected("empty_field", f"empty {name!r}")
     return value
 
 
@@ -45,7 +46,7 @@ def parse_fields(record: dict, preset: Preset) -> Parsed:
         return Parsed(context, require_text(record, names["question"]), require_text(record, names["answer"]))
     questions, answers = require_texts(record, names["question"]), require_texts(record, names["answer"])
     if len(questions) != len(answers):
-        raise Rejected(f"{names['question']!r} and {names['answer']!r} differ in length ({len(questions)} questions, {len(answers)} answers)")
+        raise Rejected("turn_count_mismatch", f"{names['question']!r} and {names['answer']!r} differ in length ({len(questions)} questions, {len(answers)} answers)")
     turns = tuple({"instruction": q.strip(), "answer": a.strip()} for q, a in zip(questions[1:], answers[1:]))
     return Parsed(context, questions[0], answers[0], turns=turns)
 
@@ -65,7 +66,7 @@ def parse_longbench(record: dict, preset: Preset) -> Parsed:
         dataset = str(record.get("dataset", ""))
         question = options.get("questions_for_empty_input", {}).get(dataset.removesuffix("_e"))
         if question is None:
-            raise Rejected(f"empty {names['question']!r} and no default question for the dataset ({dataset or 'unnamed'})")
+            raise Rejected("no_question", f"empty {names['question']!r} and no default question for the dataset ({dataset or 'unnamed'})")
     else:
         question = require_text(record, names["question"])
     meta = {"template": "longbench"}
@@ -127,18 +128,18 @@ class DocumentTemplate:
         for marker in self.markers:
             hits = list(marker.pattern.finditer(rest))
             if not hits:
-                raise Rejected(f"LongAlpaca {self.name} template without its end marker ({marker.label!r} not found)")
+                raise Rejected("template_marker_missing", f"LongAlpaca {self.name} template without its end marker ({marker.label!r} not found)")
             if len(hits) > 1:
-                raise Rejected(f"ambiguous LongAlpaca {self.name} template ({marker.label!r} occurs {len(hits)} times)")
+                raise Rejected("template_ambiguous", f"ambiguous LongAlpaca {self.name} template ({marker.label!r} occurs {len(hits)} times)")
             if hits[0].start() < start:
-                raise Rejected(f"LongAlpaca {self.name} template with its markers out of order")
+                raise Rejected("template_out_of_order", f"LongAlpaca {self.name} template with its markers out of order")
             documents.append(rest[start:hits[0].start()].strip())
             start = hits[0].end()
         if not all(documents):
-            raise Rejected(f"empty document in a LongAlpaca {self.name} template")
+            raise Rejected("empty_document", f"empty document in a LongAlpaca {self.name} template")
         question = _strip_label(rest[start:], "Question")
         if not question:
-            raise Rejected(f"no question after the document (LongAlpaca {self.name} template)")
+            raise Rejected("no_question", f"no question after the document (LongAlpaca {self.name} template)")
         meta = {"template": self.name, **head.groupdict()}
         return Parsed("\n\n".join(documents), question, _strip_label(answer, "Answer"), meta=meta)
 
@@ -177,23 +178,23 @@ def natural_questions(prompt: str, answer: str, options: dict) -> Parsed | None:
     body = prompt[head.end():]
     questions = list(re.finditer(r"\n\s*Question:", body))
     if not questions:
-        raise Rejected("Natural Questions prompt without a 'Question:' line")
+        raise Rejected("no_question", "Natural Questions prompt without a 'Question:' line")
     context = body[: questions[-1].start()].strip()
     question = re.sub(r"\n\s*Answer:\s*$", "", body[questions[-1].end():]).strip()
     numbers = [int(n) for n in NQ_DOCUMENT.findall(context)]
     if not context.startswith("Document [") or numbers != list(range(1, len(numbers) + 1)):
-        raise Rejected(f"Natural Questions documents not numbered 1 to n ({', '.join(map(str, numbers[:12])) or 'none found'})")
+        raise Rejected("documents_not_numbered", f"Natural Questions documents not numbered 1 to n ({', '.join(map(str, numbers[:12])) or 'none found'})")
     if not question:
-        raise Rejected("empty question after the Natural Questions documents")
+        raise Rejected("no_question", "empty question after the Natural Questions documents")
     meta = {"template": "nq", "documents": len(numbers)}
     if not options.get("nq_short_answer"):
         return Parsed(context, question, answer, meta=meta)
     short = re.search(r"^\s*Answer:[ \t]*(\S[^\n]*)", answer)
     gold = re.search(r"Gold Document ID:\s*(\d+)", answer)
     if short is None or gold is None:
-        raise Rejected("Natural Questions output without 'Answer:' and 'Gold Document ID:' lines (needed for the short answer)")
+        raise Rejected("no_short_answer", "Natural Questions output without 'Answer:' and 'Gold Document ID:' lines (needed for the short answer)")
     if not 1 <= int(gold.group(1)) <= len(numbers):
-        raise Rejected(f"gold document ID out of range ({gold.group(1)}; {len(numbers)} documents)")
+        raise Rejected("gold_document_out_of_range", f"gold document ID out of range ({gold.group(1)}; {len(numbers)} documents)")
     meta["gold_document"] = int(gold.group(1))
     return Parsed(context, f"{question}\n{NQ_SHORT_INSTRUCTION}", f"{short.group(1).strip()}\nDocument ID: {gold.group(1)}", meta=meta)
 
@@ -208,7 +209,7 @@ def book_summary(prompt: str, answer: str, options: dict) -> Parsed | None:
         return None
     context = prompt[: questions[-1].start()].strip()
     if not context or not tail.group(1):
-        raise Rejected("book summary prompt with an empty text or question")
+        raise Rejected("empty_document", "book summary prompt with an empty text or question")
     return Parsed(context, tail.group(1), answer, meta={"template": "book_summary"})
 
 
@@ -227,13 +228,13 @@ def read_text(prompt: str, answer: str, options: dict) -> Parsed | None:
     body = prompt[head.end():].strip()
     breaks = list(re.finditer(r"\n[ \t]*\n\s*", body))
     if not breaks:
-        raise Rejected("read-the-text prompt without a blank line before the question")
+        raise Rejected("no_question", "read-the-text prompt without a blank line before the question")
     context, question = body[: breaks[-1].start()].strip(), body[breaks[-1].end():].strip()
     limit = options.get("max_question_words", 100)
     if len(question.split()) > limit:
-        raise Rejected(f"last paragraph too long for a question ({len(question.split())} words, more than {limit})")
+        raise Rejected("question_too_long", f"last paragraph too long for a question ({len(question.split())} words, more than {limit})")
     if not context:
-        raise Rejected("read-the-text prompt with an empty text")
+        raise Rejected("empty_document", "read-the-text prompt with an empty text")
     return Parsed(context, question, answer, meta={"template": "read_text"})
 
 
@@ -251,8 +252,8 @@ def split_prompt(record: dict, preset: Preset, templates: tuple[Template, ...], 
     unmatched = f"{preset.fields['prompt']} matches no {family} template"
     words = len(prompt.split())
     if words < preset.min_context_words:
-        raise Rejected(f"no long context ({words} words, fewer than {preset.min_context_words}; {unmatched})")
-    raise Rejected(unmatched)
+        raise Rejected("no_long_context", f"no long context ({words} words, fewer than {preset.min_context_words}; {unmatched})")
+    raise Rejected("no_template", unmatched)
 
 
 @parser("longalpaca", fields=PROMPT_FIELDS)

@@ -1,0 +1,13 @@
+"""Errors every layer may raise; this module imports nothing of t2vid."""
+
+
+class UsageError(ValueError):
+    """Bad settings or arguments; the CLI prints it on one line and exits 2."""
+
+
+class OutputWriteError(RuntimeError):
+    """Writing to OUT failed (disk full, permissions): stops the run, unlike a problem with one record.
+
+    Raised where t2vid writes OUT, so that an OSError from anything else (a
+    font that cannot be loaded, say) is never reported as a write failure.
+    """

@@ -1,0 +1,169 @@
+"""One sample's way after adapt: segment (within the budget), render, write.
+
+Each step takes what the step before returned and gives back its own typed
+result or a Reject; pipeline.ShardWorker runs them in order, guards, counts
+and times them. Per-process state (font engines, the segmentation cache) lives
+here so that every record of a worker shares it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, replace
+
+from t2vid.adapt import Sample
+from t2vid.budget import Budget
+from t2vid.config import SynthConfig
+from t2vid.errors import OutputWriteError
+from t2vid.layout import Layouter
+from t2vid.rejects import Reject
+from t2vid.render import Renderer
+from t2vid.segment import Segmentation, segment
+from t2vid.style import RenderStyle, StyleJitter
+from t2vid.writer import OutputDir
+
+FIT_BUDGET_SCALES = (0.9, 0.8, 0.7)  # font-size steps tried by --fit-budget, with the `fit` segmenter
+
+
+@dataclass(frozen=True)
+class Segmented:
+    """A sample cut into frames that fit its budget, with the style and segmenter that did it."""
+
+    sample: Sample
+    style: RenderStyle
+    segmenter: str
+    segmentation: Segmentation
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Encoded frames under their content key; `encoded` is empty when OUT already holds them."""
+
+    segmented: Segmented
+    key: str
+    encoded: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class Written:
+    """The sample's output record, and what writing it did to OUT."""
+
+    record: dict
+    frames: int
+    words: int
+    missing_glyphs: tuple[str, ...]
+    frame_files_written: int
+    frames_reused: int
+
+
+def frame_key(style: RenderStyle, segmenter: str, words_per_frame: int, overlap: int, frame_texts: list[str]) -> str:
+    """Content address of a frame sequence: the same style and texts give the same files, shared by every sample over them."""
+    settings = [style.key(), segmenter, words_per_frame, overlap, frame_texts]
+    return hashlib.sha256(json.dumps(settings, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+class SampleStages:
+    """The steps after adapt, for one run's settings; engines and caches survive across records and shards."""
+
+    def __init__(self, config: SynthConfig, out: OutputDir):
+        self.config = config
+        self.out = out
+        self.budget = Budget(config.profile, config.max_frames, config.min_frames, config.tokenizer)
+        self.jitter = StyleJitter(config.jitter_fonts, config.jitter_font_sizes) if config.style_jitter else None
+        self._engines: dict[RenderStyle, tuple[Layouter, Renderer]] = {}
+        self._segmented: OrderedDict[tuple, Segmentation] = OrderedDict()
+
+    def engines(self, style: RenderStyle) -> tuple[Layouter, Renderer]:
+        pair = self._engines.get(style)
+        if pair is None:
+            if len(self._engines) > 64:
+                self._engines.clear()
+            pair = self._engines[style] = (Layouter(style, self.config.font_fallback), Renderer(style))
+        return pair
+
+    def _segmentation(self, context: str, style: RenderStyle, segmenter: str) -> Segmentation:
+        """Same context and style -> one segmentation (LongAlpaca asks many questions per paper)."""
+        key = (hashlib.sha256(context.encode("utf-8", "surrogatepass")).digest(), style, segmenter)
+        cached = self._segmented.get(key)
+        if cached is None:
+            cached = segment(context, self.engines(style)[0], segmenter, self.config.words_per_frame, self.config.overlap)
+            self._segmented[key] = cached
+            if len(self._segmented) > 32:
+                self._segmented.popitem(last=False)
+        return cached
+
+    def segment(self, sample: Sample) -> Segmented | Reject:
+        """Frames for the sample's context in its (possibly jittered) style, then the budget check."""
+        config = self.config
+        style = self.jitter.pick(config.style, config.seed, sample.id) if self.jitter else config.style
+        seg = self._segmentation(sample.context, style, config.segmenter)
+        if not seg.frames:
+            missing = "".join(seg.missing_glyphs)
+            detail = "no drawable text in the context" + (f" (no installed font has {missing[:20]!r})" if missing else " (only invisible characters)")
+            return Reject("segment", "no_drawable_text", detail)
+        return self.fit_budget(Segmented(sample, style, config.segmenter, seg))
+
+    def fit_budget(self, segmented: Segmented) -> Segmented | Reject:
+        """Within the frame and token budget as is, or (--fit-budget) at the first denser font size that is; else the reject."""
+        sample, style = segmented.sample, segmented.style
+        texts = [sample.instruction, sample.answer] + [t[k] for t in sample.turns for k in ("instruction", "answer")]
+        reject = self.budget.over(texts, len(segmented.segmentation.frames))
+        if reject and self.config.fit_budget:
+            for scale in FIT_BUDGET_SCALES:
+                denser = replace(style, font_size=max(8, round(style.font_size * scale)))
+                candidate = self._segmentation(sample.context, denser, "fit")
+                if self.budget.over(texts, len(candidate.frames)) is None:
+                    segmented, reject = Segmented(sample, denser, "fit", candidate), None
+                    break
+        return reject or self.budget.under(len(segmented.segmentation.frames)) or segmented
+
+    def render(self, segmented: Segmented) -> Rendered:
+        """Draw and encode the frames, unless OUT already holds frames with the same key."""
+        config = self.config
+        seg = segmented.segmentation
+        key = frame_key(segmented.style, segmented.segmenter, config.words_per_frame, config.overlap, seg.texts)
+        if self.out.has_frames(key):
+            return Rendered(segmented, key, ())
+        renderer = self.engines(segmented.style)[1]
+        return Rendered(segmented, key, tuple(renderer.encode(renderer.draw(frame)) for frame in seg.frames))
+
+    def write(self, rendered: Rendered) -> Written:
+        """Commit the frames (if new) and build the sample's record; a failed write to OUT stops the run."""
+        config, out = self.config, self.out
+        segmented = rendered.segmented
+        sample, style, seg = segmented.sample, segmented.style, segmented.segmentation
+        frame_texts = seg.texts
+        extension = style.image_format
+        written = 0
+        if rendered.encoded:
+            try:
+                committed = out.commit_frames(rendered.key, list(rendered.encoded), extension)
+            except OSError as exc:
+                raise OutputWriteError(exc.strerror or str(exc)) from exc
+            written = len(rendered.encoded) if committed else 0
+        folder = out.frame_dir(rendered.key).relative_to(out.root).as_posix()
+        names = [out.frame_name(i, len(frame_texts), extension) for i in range(len(frame_texts))]
+        record = {
+            "id": sample.id,
+            "images": [f"{folder}/{name}" for name in names],
+            "instruction": sample.instruction,
+            "answer": sample.answer,
+            "texts": frame_texts,
+            "num_frames": len(frame_texts),
+            "source": asdict(sample.source),
+            "missing_glyphs": list(seg.missing_glyphs),
+            "width": style.width,
+            "height": style.height,
+        }
+        if config.overlap:
+            record["overlap_lines"] = [frame.overlap_lines for frame in seg.frames]
+        if sample.turns:
+            record["turns"] = list(sample.turns)
+        if sample.meta:
+            record["meta"] = sample.meta
+        if style != config.style:
+            record["style"] = {"font": style.font, "font_size": style.font_size, "fg": style.fg, "bg": style.bg}
+        words = sum(frame.new_words for frame in seg.frames)
+        return Written(record, len(frame_texts), words, seg.missing_glyphs, written, len(frame_texts) - written)
