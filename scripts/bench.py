@@ -57,6 +57,7 @@ class Measurement:
     bytes: int  # all frame files
     peak_rss: int  # bytes, largest single process
     tree_pss: int  # bytes, all processes together (proportional set size, sampled)
+    cpu_seconds: float  # user + system time of all processes (sampled): robust where wall time is not, on a shared machine
 
     @property
     def frames_per_s(self) -> float:
@@ -65,6 +66,10 @@ class Measurement:
     @property
     def words_per_s(self) -> float:
         return self.words / self.seconds
+
+    @property
+    def words_per_cpu_s(self) -> float:
+        return self.words / max(self.cpu_seconds, 1e-9)
 
 
 # --- corpus -------------------------------------------------------------------------------------
@@ -223,29 +228,45 @@ def memory_of(pid: int) -> tuple[int, int]:
     return values.get("Rss", 0), values.get("Pss", values.get("Rss", 0))
 
 
-def run_child(argv: list[str]) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS of the largest process and peak PSS of the whole tree (sampled every 50 ms)."""
+def cpu_of(pid: int) -> float:
+    """User + system seconds of one process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_child(argv: list[str]) -> tuple[float, int, int, float]:
+    """Wall seconds, peak RSS of the largest process, peak PSS of the whole tree (sampled every 50 ms) and CPU seconds of the tree.
+
+    CPU time is the last sample of every process of the tree (workers exit
+    before the child does), and the child's own from wait4.
+    """
     started = time.perf_counter()
     child = subprocess.Popen(argv)
     done = threading.Event()
     peaks = [0, 0]
+    cpu: dict[int, float] = {}
 
     def sample() -> None:
         while not done.wait(0.05):
-            usage = [memory_of(pid) for pid in process_tree(child.pid)]
+            tree = process_tree(child.pid)
+            usage = [memory_of(pid) for pid in tree]
+            cpu.update({pid: cpu_of(pid) for pid in tree if pid != child.pid})
             peaks[0] = max([peaks[0]] + [rss for rss, _ in usage])
             peaks[1] = max(peaks[1], sum(pss for _, pss in usage))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, status = os.waitpid(child.pid, 0)  # not wait4's ru_maxrss: it keeps the pre-exec size of the forked parent
+    _, status, rusage = os.wait4(child.pid, 0)  # not its ru_maxrss: it keeps the pre-exec size of the forked parent
     seconds = time.perf_counter() - started
     done.set()
     sampler.join()
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise SystemExit(f"bench: {' '.join(argv)} exited with {child.returncode}")
-    return seconds, peaks[0], peaks[1]
+    return seconds, peaks[0], peaks[1], rusage.ru_utime + rusage.ru_stime + sum(cpu.values())
 
 
 def files_and_bytes(root: Path) -> tuple[int, int]:
@@ -255,9 +276,9 @@ def files_and_bytes(root: Path) -> tuple[int, int]:
 
 def measure_paper(corpus: Path, words: int, work: Path, font_path: str) -> Measurement:
     out = work / "paper"
-    seconds, peak, tree = run_child([sys.executable, __file__, "--paper-recipe-child", str(corpus), str(out), font_path])
+    seconds, peak, tree, cpu = run_child([sys.executable, __file__, "--paper-recipe-child", str(corpus), str(out), font_path])
     frames, size = files_and_bytes(out)
-    return Measurement("paper recipe (1 core)", frames, seconds, words, size, peak, tree)
+    return Measurement("paper recipe (1 core)", frames, seconds, words, size, peak, tree, cpu)
 
 
 def synth_argv(corpus: Path, out: Path, workers: int) -> list[str]:
@@ -268,11 +289,11 @@ def synth_argv(corpus: Path, out: Path, workers: int) -> list[str]:
 def measure_synth(corpus: Path, words: int, work: Path, workers: int) -> Measurement:
     """One `t2vid synth` run as a child process."""
     out = work / f"synth-{workers}"
-    seconds, peak, tree = run_child(synth_argv(corpus, out, workers))
+    seconds, peak, tree, cpu = run_child(synth_argv(corpus, out, workers))
     frames = json.loads((out / "manifest.json").read_text())["frames"]
     _, size = files_and_bytes(out / "frames")
     name = f"t2vid synth --workers {workers}"
-    return Measurement(name, frames, seconds, words, size, peak, tree)
+    return Measurement(name, frames, seconds, words, size, peak, tree, cpu)
 
 
 # --- per-stage timing ---------------------------------------------------------------------------
@@ -298,7 +319,7 @@ def memory_runs(words: list[str], sizes: tuple[int, ...], words_per_record: int,
         corpus = work / f"memory-{records}.jsonl"
         write_corpus(corpus, words, records, words_per_record, label=True)
         out = work / f"memory-{records}"
-        seconds, peak, tree = run_child(synth_argv(corpus, out, os.cpu_count() or 1))
+        seconds, peak, tree, _ = run_child(synth_argv(corpus, out, os.cpu_count() or 1))
         frames = json.loads((out / "manifest.json").read_text())["frames"]
         rows.append((records, seconds, frames, peak, tree))
         corpus.unlink()
@@ -324,11 +345,11 @@ def mb(value: int) -> str:
 
 
 def format_table(rows: list[Measurement]) -> str:
-    header = f"| {'implementation':<38} | {'frames':>7} | {'seconds':>8} | {'frames/s':>8} | {'words/s':>8} | {'bytes/frame':>11} | {'peak RSS (largest)':>18} | {'peak PSS (all)':>14} |"
+    header = f"| {'implementation':<38} | {'frames':>7} | {'seconds':>8} | {'frames/s':>8} | {'words/s':>8} | {'bytes/frame':>11} | {'peak RSS (largest)':>18} | {'peak PSS (all)':>14} | {'CPU s':>7} |"
     lines = [header, "|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|"]
     for m in rows:
         lines.append(
-            f"| {m.name:<38} | {m.frames:>7} | {m.seconds:>8.1f} | {m.frames_per_s:>8.0f} | {m.words_per_s:>8.0f} | {m.bytes // max(1, m.frames):>11} | {mb(m.peak_rss):>18} | {mb(m.tree_pss):>14} |"
+            f"| {m.name:<38} | {m.frames:>7} | {m.seconds:>8.1f} | {m.frames_per_s:>8.0f} | {m.words_per_s:>8.0f} | {m.bytes // max(1, m.frames):>11} | {mb(m.peak_rss):>18} | {mb(m.tree_pss):>14} | {m.cpu_seconds:>7.1f} |"
         )
     return "\n".join(lines)
 
@@ -399,7 +420,7 @@ def bench_corpus(args: argparse.Namespace, name: str, font_path: str, work: Path
         rows.append(measure_synth(corpus, total_words, work, cores))
     print(format_table(rows))
     if not cjk:
-        print(f"\nt2vid 1 core / paper recipe: {one_core.words_per_s / rows[0].words_per_s:.2f}x words/s ({one_core.frames_per_s / rows[0].frames_per_s:.2f}x frames/s)")
+        print(f"\nt2vid 1 core / paper recipe: {one_core.words_per_s / rows[0].words_per_s:.2f}x words/s ({one_core.frames_per_s / rows[0].frames_per_s:.2f}x frames/s); per CPU second: {one_core.words_per_cpu_s / rows[0].words_per_cpu_s:.2f}x words")
     for row in rows[rows.index(one_core) + 1 :]:
         print(f"{row.name} / 1 core: {row.words_per_s / one_core.words_per_s:.2f}x")
     if cjk:
