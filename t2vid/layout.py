@@ -30,30 +30,59 @@ _OPENING_CLASS, _CLOSING_CLASS = (re.escape("".join(sorted(chars))) for chars in
 UNIT_BREAK = re.compile(rf"(?<=\S)(?<![{_OPENING_CLASS}])(?=[^\s{_CLOSING_CLASS}])(?:(?=[{CJK_CLASS}{_OPENING_CLASS}])|(?<=[{CJK_CLASS}]))")
 
 
+WORD_CACHE_SIZE = 16_384  # distinct words per cache generation (two are kept): a Chinese corpus repeats ~6,000 characters
+
+
+class _WordUnits:
+    """Each distinct word's units, computed once per process (units are immutable, so all contexts share them)."""
+
+    def __init__(self) -> None:
+        self._recent: dict[str, tuple[Unit, ...]] = {}
+        self._older: dict[str, tuple[Unit, ...]] = {}
+
+    def __call__(self, word: str) -> tuple[Unit, ...]:
+        units = self._recent.get(word)
+        if units is None:
+            units = self._older.get(word)
+            if units is None:
+                units = _units_of(word)
+            if len(self._recent) >= WORD_CACHE_SIZE:
+                self._older, self._recent = self._recent, {}
+            self._recent[word] = units
+        return units
+
+
+def _units_of(word: str) -> tuple[Unit, ...]:
+    simple = _SIMPLE_WORD.fullmatch(word) is not None  # Latin, Greek, Cyrillic: the word is the unit
+    if simple:
+        pieces = [word]
+    elif any(unicodedata.category(c).startswith("M") for c in word):  # combining marks glue to the character before them
+        pieces = _split_word(word)
+    else:
+        pieces = UNIT_BREAK.split(word)
+    return tuple(
+        Unit(piece, space_before=n == 0, sentence_end=piece.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END, cjk=not simple and has_cjk(piece))
+        for n, piece in enumerate(pieces)
+    )
+
+
+_word_units = _WordUnits()
+
+
 def split_units(text: str) -> list[Unit]:
     """Whitespace-delimited words, with CJK runs broken between characters.
 
     Closing punctuation sticks to the unit before it and opening punctuation to
-    the unit after it, so no line starts with `，` or ends with `「`. Each
-    distinct word is split once per call, by one regular expression unless the
-    text holds combining marks (which glue to the character before them).
+    the unit after it, so no line starts with `，` or ends with `「`. A word is
+    split once per process (cached), by one regular expression unless it holds
+    combining marks.
     """
     words = text.split()
     if not "".join(words).isprintable():  # rare: control, format or surrogate characters to drop
         words = text.translate({ord(c): None for c in set(text) if not c.isspace() and is_invisible(c)}).split()
-    marks = any(unicodedata.category(c).startswith("M") for c in set(text) if not c.isascii())
-    split_word = _split_word if marks else UNIT_BREAK.split
     units: list[Unit] = []
-    known: dict[str, tuple[Unit, ...]] = {}
     for word in words:
-        pieces = known.get(word)
-        if pieces is None:
-            simple = _SIMPLE_WORD.fullmatch(word) is not None  # Latin, Greek, Cyrillic: the word is the unit
-            pieces = known[word] = tuple(
-                Unit(piece, space_before=n == 0, sentence_end=piece.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END, cjk=not simple and has_cjk(piece))
-                for n, piece in enumerate([word] if simple else split_word(word))
-            )
-        units.extend(pieces)
+        units.extend(_word_units(word))
     return units
 
 

@@ -73,6 +73,8 @@ class Measurer:
         self._primary_has_ascii = set(range(0x20, 0x7F)) <= coverage(self.face)
         self._measured: dict[str, Measured | None] = {}
         self._older: dict[str, Measured | None] = {}
+        self._prepared: dict[int, tuple] = {}  # id(unit) -> _prepare_one(unit), two generations like the measurements
+        self._prepared_older: dict[int, tuple] = {}
 
     def measure(self, text: str) -> Measured | None:
         """Runs, advance and ink box of `text`; None when nothing of it can be drawn (cached)."""
@@ -130,29 +132,37 @@ class Measurer:
     def prepare(self, units: list[Unit]) -> tuple[list[MeasuredUnit], set[str]]:
         """Measure every unit, break units wider than a line, drop what cannot be drawn.
 
-        A unit object that recurs (split_units hands out one per distinct word)
-        is measured and checked once per call and its result reused.
+        split_units hands out one object per distinct word, so results are
+        kept per unit object (the entry holds the object: its id cannot be
+        reused while the entry lives) and a recurring unit costs one lookup.
         """
         out: list[MeasuredUnit] = []
         missing: set[str] = set()
-        done: dict[int, list[MeasuredUnit]] = {}  # id(unit) -> its measured pieces; `units` keeps every unit alive
+        prepared, older = self._prepared, self._prepared_older
         for unit in units:
-            pieces = done.get(id(unit))
-            if pieces is None:
-                pieces = done[id(unit)] = self._prepare_one(unit, missing)
-            out.extend(pieces)
+            entry = prepared.get(id(unit))
+            if entry is None or entry[0] is not unit:
+                entry = older.get(id(unit))
+                if entry is None or entry[0] is not unit:
+                    entry = self._prepare_one(unit)
+                if len(prepared) >= MEASURE_CACHE_SIZE:
+                    self._prepared_older, self._prepared = older, prepared = prepared, {}
+                prepared[id(unit)] = entry
+            out.extend(entry[1])
+            if entry[2]:
+                missing.update(entry[2])
         return out, missing
 
-    def _prepare_one(self, unit: Unit, missing: set[str]) -> list[MeasuredUnit]:
+    def _prepare_one(self, unit: Unit) -> tuple[Unit, tuple[MeasuredUnit, ...], frozenset[str]]:
+        """(the unit, its drawable pieces, the characters of it that cannot be drawn)."""
         m = self.measure(unit.text)
         if m is None:
-            return []
-        missing.update(m.missing)
+            return unit, (), frozenset()
         if not m.runs:
-            return []
+            return unit, (), frozenset(m.missing)
         if self._fits_alone(m):
-            return [MeasuredUnit(unit, m)]
-        pieces = []
+            return unit, (MeasuredUnit(unit, m),), frozenset(m.missing)
+        pieces, missing = [], set(m.missing)
         for n, (piece, pm) in enumerate(self._break(unit.text)):
             if pm is None or not pm.runs:
                 continue
@@ -160,7 +170,7 @@ class Measurer:
                 missing.update(c for c in piece if not c.isspace())
                 continue
             pieces.append(MeasuredUnit(Unit(piece, unit.space_before and n == 0, unit.sentence_end, unit.cjk), pm))
-        return pieces
+        return unit, tuple(pieces), frozenset(missing)
 
     def _break(self, text: str) -> list[tuple[str, Measured | None]]:
         """Split an over-long token into pieces that each fit a line, with their measurements.
