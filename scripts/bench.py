@@ -228,12 +228,12 @@ def memory_of(pid: int) -> tuple[int, int]:
     return values.get("Rss", 0), values.get("Pss", values.get("Rss", 0))
 
 
-def cpu_of(pid: int) -> float:
-    """User + system seconds of one process so far."""
+def cpu_of(pid: int) -> float | None:
+    """User + system seconds of one process so far; None once it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
-        return 0.0
+        return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -253,7 +253,10 @@ def run_child(argv: list[str]) -> tuple[float, int, int, float]:
         while not done.wait(0.05):
             tree = process_tree(child.pid)
             usage = [memory_of(pid) for pid in tree]
-            cpu.update({pid: cpu_of(pid) for pid in tree if pid != child.pid})
+            for pid in tree - {child.pid}:
+                seconds = cpu_of(pid)
+                if seconds is not None:  # a process that just exited keeps its last sample
+                    cpu[pid] = seconds
             peaks[0] = max([peaks[0]] + [rss for rss, _ in usage])
             peaks[1] = max(peaks[1], sum(pss for _, pss in usage))
 
