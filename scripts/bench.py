@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark `t2vid synth` against the paper's rendering recipe on one corpus.
+"""Benchmark `t2vid synth` against the paper's rendering recipe, per corpus.
 
 The reference below is the straightforward Pillow recipe of the T2Vid paper
 (115 tokens per frame, wrap by measuring every word, RGB PNG at the default
@@ -8,8 +8,20 @@ Every run is a child process whose process tree is sampled in /proc: peak RSS
 of the largest process, and peak PSS summed over all of them (shared pages
 counted once).
 
-    python scripts/bench.py                 # 200 contexts x 5,500 words
+Corpora (--corpus-set), all from Debian packages so that runs can be compared:
+prose (license texts), path-heavy (licenses and copyright files), code (the
+Python standard library), chinese (fortunes-zh), japanese (debian-faq-ja),
+korean (debian-faq-ko) and mixed Chinese/English (debian-faq-zh-cn). The CJK
+corpora are cut by characters (--chars) and counted in t2vid's words (a CJK
+character is one); the recipe splits lines at spaces only and has no CJK
+font, so it gets no row there. Setup for the CJK corpora:
+
+    apt-get install -y fortunes-zh debian-faq-ja debian-faq-ko debian-faq-zh-cn
+
+    python scripts/bench.py                 # prose: 200 contexts x 5,500 words
     python scripts/bench.py --quick --stages --memory
+    python scripts/bench.py --corpus-set chinese --stages
+    python scripts/bench.py --quick --corpus-set all
 """
 
 from __future__ import annotations
@@ -45,6 +57,7 @@ class Measurement:
     bytes: int  # all frame files
     peak_rss: int  # bytes, largest single process
     tree_pss: int  # bytes, all processes together (proportional set size, sampled)
+    cpu_seconds: float  # user + system time of all processes (sampled): robust where wall time is not, on a shared machine
 
     @property
     def frames_per_s(self) -> float:
@@ -53,6 +66,10 @@ class Measurement:
     @property
     def words_per_s(self) -> float:
         return self.words / self.seconds
+
+    @property
+    def words_per_cpu_s(self) -> float:
+        return self.words / max(self.cpu_seconds, 1e-9)
 
 
 # --- corpus -------------------------------------------------------------------------------------
@@ -66,6 +83,44 @@ def machine_texts(with_copyright_files: bool) -> list[Path]:
         found += glob.glob("/usr/share/doc/**/copyright", recursive=True)
     unique = {os.path.realpath(p) for p in found if os.path.isfile(p)}
     return [Path(p) for p in sorted(unique)]
+
+
+CORPUS_FILES = {  # corpus set -> (glob patterns, Debian package); the text is cut by characters when CJK
+    "code": (("/usr/lib/python3.*/*.py",), "libpython3-stdlib"),
+    "chinese": (("/usr/share/games/fortunes/chinese", "/usr/share/games/fortunes/tang300", "/usr/share/games/fortunes/song100"), "fortunes-zh"),
+    "japanese": (("/usr/share/doc/debian/FAQ/debian-faq.ja.txt.gz",), "debian-faq-ja"),
+    "korean": (("/usr/share/doc/debian/FAQ/debian-faq.ko.txt.gz",), "debian-faq-ko"),
+    "mixed": (("/usr/share/doc/debian/FAQ/debian-faq.zh-cn.txt.gz",), "debian-faq-zh-cn"),
+}
+CJK_SETS = ("chinese", "japanese", "korean", "mixed")
+CORPUS_SETS = ("prose", "path-heavy", "code", *CJK_SETS)
+
+
+def corpus_text(name: str) -> str:
+    """The packaged text of a corpus set, files in a fixed order."""
+    import gzip
+
+    patterns, package = CORPUS_FILES[name]
+    files = sorted({os.path.realpath(p) for pattern in patterns for p in glob.glob(pattern) if os.path.isfile(p)})
+    if not files:
+        raise SystemExit(f"bench: corpus {name!r} needs the Debian package {package} (apt-get install -y {package})")
+    return "\n".join((gzip.open if f.endswith(".gz") else open)(f, "rt", encoding="utf-8", errors="replace").read() for f in files)
+
+
+def write_char_corpus(path: Path, text: str, contexts: int, chars: int) -> int:
+    """Consecutive `chars`-character contexts of `text` (wrapping), each labelled; returns t2vid words written."""
+    from t2vid.layout import split_units
+
+    written, cursor = 0, 0
+    text = " ".join(text.split())
+    with open(path, "w", encoding="utf-8") as handle:
+        for number in range(contexts):
+            chunk = "".join(text[(cursor + k) % len(text)] for k in range(chars))
+            cursor = (cursor + chars) % len(text)
+            context = f"{number}. {chunk}"
+            written += len(split_units(context))
+            handle.write(json.dumps({"context": context, "question": "What does the text say?", "answer": "It is a manual."}, ensure_ascii=False) + "\n")
+    return written
 
 
 def corpus_words(corpus: Path | None, with_copyright_files: bool = False) -> list[str]:
@@ -173,29 +228,48 @@ def memory_of(pid: int) -> tuple[int, int]:
     return values.get("Rss", 0), values.get("Pss", values.get("Rss", 0))
 
 
-def run_child(argv: list[str]) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS of the largest process and peak PSS of the whole tree (sampled every 50 ms)."""
+def cpu_of(pid: int) -> float | None:
+    """User + system seconds of one process so far; None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_child(argv: list[str]) -> tuple[float, int, int, float]:
+    """Wall seconds, peak RSS of the largest process, peak PSS of the whole tree (sampled every 50 ms) and CPU seconds of the tree.
+
+    CPU time is the last sample of every process of the tree (workers exit
+    before the child does), and the child's own from wait4.
+    """
     started = time.perf_counter()
     child = subprocess.Popen(argv)
     done = threading.Event()
     peaks = [0, 0]
+    cpu: dict[int, float] = {}
 
     def sample() -> None:
         while not done.wait(0.05):
-            usage = [memory_of(pid) for pid in process_tree(child.pid)]
+            tree = process_tree(child.pid)
+            usage = [memory_of(pid) for pid in tree]
+            for pid in tree - {child.pid}:
+                seconds = cpu_of(pid)
+                if seconds is not None:  # a process that just exited keeps its last sample
+                    cpu[pid] = seconds
             peaks[0] = max([peaks[0]] + [rss for rss, _ in usage])
             peaks[1] = max(peaks[1], sum(pss for _, pss in usage))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, status = os.waitpid(child.pid, 0)  # not wait4's ru_maxrss: it keeps the pre-exec size of the forked parent
+    _, status, rusage = os.wait4(child.pid, 0)  # not its ru_maxrss: it keeps the pre-exec size of the forked parent
     seconds = time.perf_counter() - started
     done.set()
     sampler.join()
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise SystemExit(f"bench: {' '.join(argv)} exited with {child.returncode}")
-    return seconds, peaks[0], peaks[1]
+    return seconds, peaks[0], peaks[1], rusage.ru_utime + rusage.ru_stime + sum(cpu.values())
 
 
 def files_and_bytes(root: Path) -> tuple[int, int]:
@@ -205,9 +279,9 @@ def files_and_bytes(root: Path) -> tuple[int, int]:
 
 def measure_paper(corpus: Path, words: int, work: Path, font_path: str) -> Measurement:
     out = work / "paper"
-    seconds, peak, tree = run_child([sys.executable, __file__, "--paper-recipe-child", str(corpus), str(out), font_path])
+    seconds, peak, tree, cpu = run_child([sys.executable, __file__, "--paper-recipe-child", str(corpus), str(out), font_path])
     frames, size = files_and_bytes(out)
-    return Measurement("paper recipe (1 core)", frames, seconds, words, size, peak, tree)
+    return Measurement("paper recipe (1 core)", frames, seconds, words, size, peak, tree, cpu)
 
 
 def synth_argv(corpus: Path, out: Path, workers: int) -> list[str]:
@@ -218,11 +292,11 @@ def synth_argv(corpus: Path, out: Path, workers: int) -> list[str]:
 def measure_synth(corpus: Path, words: int, work: Path, workers: int) -> Measurement:
     """One `t2vid synth` run as a child process."""
     out = work / f"synth-{workers}"
-    seconds, peak, tree = run_child(synth_argv(corpus, out, workers))
+    seconds, peak, tree, cpu = run_child(synth_argv(corpus, out, workers))
     frames = json.loads((out / "manifest.json").read_text())["frames"]
     _, size = files_and_bytes(out / "frames")
     name = f"t2vid synth --workers {workers}"
-    return Measurement(name, frames, seconds, words, size, peak, tree)
+    return Measurement(name, frames, seconds, words, size, peak, tree, cpu)
 
 
 # --- per-stage timing ---------------------------------------------------------------------------
@@ -248,7 +322,7 @@ def memory_runs(words: list[str], sizes: tuple[int, ...], words_per_record: int,
         corpus = work / f"memory-{records}.jsonl"
         write_corpus(corpus, words, records, words_per_record, label=True)
         out = work / f"memory-{records}"
-        seconds, peak, tree = run_child(synth_argv(corpus, out, os.cpu_count() or 1))
+        seconds, peak, tree, _ = run_child(synth_argv(corpus, out, os.cpu_count() or 1))
         frames = json.loads((out / "manifest.json").read_text())["frames"]
         rows.append((records, seconds, frames, peak, tree))
         corpus.unlink()
@@ -274,11 +348,11 @@ def mb(value: int) -> str:
 
 
 def format_table(rows: list[Measurement]) -> str:
-    header = f"| {'implementation':<38} | {'frames':>7} | {'seconds':>8} | {'frames/s':>8} | {'words/s':>8} | {'bytes/frame':>11} | {'peak RSS (largest)':>18} | {'peak PSS (all)':>14} |"
+    header = f"| {'implementation':<38} | {'frames':>7} | {'seconds':>8} | {'frames/s':>8} | {'words/s':>8} | {'bytes/frame':>11} | {'peak RSS (largest)':>18} | {'peak PSS (all)':>14} | {'CPU s':>7} |"
     lines = [header, "|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|"]
     for m in rows:
         lines.append(
-            f"| {m.name:<38} | {m.frames:>7} | {m.seconds:>8.1f} | {m.frames_per_s:>8.0f} | {m.words_per_s:>8.0f} | {m.bytes // max(1, m.frames):>11} | {mb(m.peak_rss):>18} | {mb(m.tree_pss):>14} |"
+            f"| {m.name:<38} | {m.frames:>7} | {m.seconds:>8.1f} | {m.frames_per_s:>8.0f} | {m.words_per_s:>8.0f} | {m.bytes // max(1, m.frames):>11} | {mb(m.peak_rss):>18} | {mb(m.tree_pss):>14} | {m.cpu_seconds:>7.1f} |"
         )
     return "\n".join(lines)
 
@@ -306,7 +380,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--contexts", type=int, default=200, help="contexts in the corpus (default 200)")
     parser.add_argument("--words", type=int, default=5500, help="words per context (default 5500)")
     parser.add_argument("--corpus", type=Path, default=None, help="a plain-text file to cut instead of the machine's license texts")
-    parser.add_argument("--copyright-files", action="store_true", help="add /usr/share/doc/**/copyright to the license texts: path-heavy text, ~9%% of tokens wider than a line")
+    parser.add_argument("--copyright-files", action="store_true", help="same as --corpus-set path-heavy")
+    parser.add_argument("--corpus-set", choices=(*CORPUS_SETS, "all"), default="prose", help="packaged corpus to cut (default prose); all: each in turn")
+    parser.add_argument("--chars", type=int, default=3000, help="characters per context of the CJK corpora (default 3000)")
     parser.add_argument("--quick", action="store_true", help="small run: 20 contexts x 2,000 words; memory runs of 1K and 10K records")
     parser.add_argument("--stages", action="store_true", help="also time each stage of t2vid's pipeline in-process (one core)")
     parser.add_argument("--memory", action="store_true", help="also measure peak memory of synth on 5K- and 50K-record inputs (50 words each)")
@@ -322,28 +398,44 @@ def main(argv: list[str] | None = None) -> None:
     from t2vid.fonts import resolve_face
 
     font_path = resolve_face(None).path
-    words = corpus_words(args.corpus, args.copyright_files)
+    names = CORPUS_SETS if args.corpus_set == "all" else ("path-heavy" if args.copyright_files else args.corpus_set,)
     print(machine())
-    with tempfile.TemporaryDirectory(prefix="t2vid-bench-") as tmp:
-        work = Path(tmp)
-        corpus = work / "corpus.jsonl"
+    for name in names:
+        with tempfile.TemporaryDirectory(prefix="t2vid-bench-") as tmp:
+            bench_corpus(args, name, font_path, Path(tmp))
+
+
+def bench_corpus(args: argparse.Namespace, name: str, font_path: str, work: Path) -> None:
+    """The table (and stage and memory tables when asked) for one corpus set."""
+    corpus = work / "corpus.jsonl"
+    cjk = name in CJK_SETS and not args.corpus
+    if cjk:
+        total_words = write_char_corpus(corpus, corpus_text(name), args.contexts, args.chars)
+        print(f"\ncorpus {name}: {args.contexts} contexts x {args.chars} characters = {total_words} words (a CJK character is one); default font {font_path} with fallback; {PAPER_SIZE}x{PAPER_SIZE}, size {PAPER_FONT_SIZE}, {PAPER_WORDS_PER_FRAME} words/frame\n")
+    else:
+        words = corpus_text(name).split() if name == "code" and not args.corpus else corpus_words(args.corpus, name == "path-heavy")
         total_words = write_corpus(corpus, words, args.contexts, args.words)
-        print(f"corpus: {args.contexts} contexts x {args.words} words = {total_words} words; font {font_path}; {PAPER_SIZE}x{PAPER_SIZE}, size {PAPER_FONT_SIZE}, {PAPER_WORDS_PER_FRAME} words/frame\n")
-        rows = [measure_paper(corpus, total_words, work, font_path), measure_synth(corpus, total_words, work, 1)]
-        cores = os.cpu_count() or 1
-        if cores > 1:
-            rows.append(measure_synth(corpus, total_words, work, cores))
-        print(format_table(rows))
-        print(f"\nt2vid 1 core / paper recipe: {rows[1].words_per_s / rows[0].words_per_s:.2f}x words/s ({rows[1].frames_per_s / rows[0].frames_per_s:.2f}x frames/s)")
-        for row in rows[2:]:
-            print(f"{row.name} / 1 core: {row.words_per_s / rows[1].words_per_s:.2f}x")
+        print(f"\ncorpus {args.corpus or name}: {args.contexts} contexts x {args.words} words = {total_words} words; font {font_path}; {PAPER_SIZE}x{PAPER_SIZE}, size {PAPER_FONT_SIZE}, {PAPER_WORDS_PER_FRAME} words/frame\n")
+    rows = ([] if cjk else [measure_paper(corpus, total_words, work, font_path)]) + [measure_synth(corpus, total_words, work, 1)]
+    one_core = rows[-1]
+    cores = os.cpu_count() or 1
+    if cores > 1:
+        rows.append(measure_synth(corpus, total_words, work, cores))
+    print(format_table(rows))
+    if not cjk:
+        print(f"\nt2vid 1 core / paper recipe: {one_core.words_per_s / rows[0].words_per_s:.2f}x words/s ({one_core.frames_per_s / rows[0].frames_per_s:.2f}x frames/s); per CPU second: {one_core.words_per_cpu_s / rows[0].words_per_cpu_s:.2f}x words")
+    for row in rows[rows.index(one_core) + 1 :]:
+        print(f"{row.name} / 1 core: {row.words_per_s / one_core.words_per_s:.2f}x")
+    if cjk:
+        print("(no paper recipe row: it breaks lines at spaces only and its font has no CJK glyphs)")
+    else:
         print("(frames differ: the recipe counts punctuation as tokens and never checks fit; compare words/s)")
-        if args.stages:
-            print_stages(*stage_times(corpus, work))
-        if args.memory:
-            sizes = (1_000, 10_000) if args.quick else (5_000, 50_000)
-            print(f"\nmemory: synth --workers {cores}, streamed JSONL of 50-word records")
-            print_memory(memory_runs(words, sizes, 50, work))
+    if args.stages:
+        print_stages(*stage_times(corpus, work))
+    if args.memory:
+        sizes = (1_000, 10_000) if args.quick else (5_000, 50_000)
+        print(f"\nmemory: synth --workers {cores}, streamed JSONL of 50-word records")
+        print_memory(memory_runs(corpus_words(None), sizes, 50, work))
 
 
 if __name__ == "__main__":

@@ -176,9 +176,15 @@ class CodeRanges:
         return frozenset(code for start, end in zip(self.starts, self.ends) for code in range(start, end + 1))
 
 
-def coverage_cache_dir() -> Path:
-    """Where character maps read from font files are kept between runs (under the XDG cache directory)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "t2vid" / "font-coverage"
+def coverage_cache_dir() -> Path | None:
+    """Where character maps read from font files are kept between runs (under the XDG cache directory); None without a home."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no HOME and no passwd entry: run without the cache
+            return None
+    return Path(base) / "t2vid" / "font-coverage"
 
 
 @functools.lru_cache(maxsize=None)
@@ -198,7 +204,10 @@ def code_ranges(face: FontFace) -> CodeRanges:
     except OSError:
         return CodeRanges((), ())
     key = {"path": face.path, "index": face.index, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    cache = coverage_cache_dir() / (hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32] + ".json")
+    folder = coverage_cache_dir()
+    if folder is None:
+        return _read_cmap(face)
+    cache = folder / (hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32] + ".json")
     cached = _read_cached_ranges(cache, key)
     if cached is not None:
         return cached

@@ -206,3 +206,43 @@ def test_cjk_lines_get_the_taller_pitch():
         frame = segment(text, layouter, "fit").frames[0]
         baselines = [line.units[0].baseline for line in frame.lines]
         assert {b - a for a, b in zip(baselines, baselines[1:])} == {pitch}
+
+
+def _units_char_by_char(text: str) -> list[tuple[str, bool, bool, bool]]:
+    """split_units as first written: every non-Latin word walked character by character."""
+    import re
+    import unicodedata
+
+    from t2vid.charset import is_cjk
+    from t2vid.layout import SENTENCE_END
+
+    simple_word = re.compile(r"[\x21-\x7e\u00a1-\u02ff\u0370-\u03ff\u0400-\u04ff]+")
+    words = text.split()
+    if not "".join(words).isprintable():
+        words = "".join(c for c in text if c.isspace() or not is_invisible(c)).split()
+    units = []
+    for word in words:
+        simple = simple_word.fullmatch(word) is not None
+        pieces: list[str] = []
+        glue_next = False
+        for char in [] if simple else word:
+            if pieces and (char in CLOSING or glue_next or unicodedata.category(char).startswith("M")):
+                pieces[-1] += char
+            elif is_cjk(char) or char in OPENING or not pieces or is_cjk(pieces[-1][-1]):
+                pieces.append(char)
+            else:
+                pieces[-1] += char
+            glue_next = char in OPENING
+        for n, piece in enumerate([word] if simple else pieces):
+            end = piece.rstrip("".join(CLOSING - SENTENCE_END))[-1:] in SENTENCE_END
+            units.append((piece, n == 0, end, not simple and any(is_cjk(c) for c in piece)))
+    return units
+
+
+unit_text = st.text(alphabet=st.one_of(st.sampled_from(sorted(CLOSING | OPENING) + list("中文かなカナ한글ㄱ abc.!?。\u0301\u093f\u200b\x07\n")), st.characters(codec="utf-8")), max_size=120)
+
+
+@settings(max_examples=400, deadline=None)
+@given(unit_text)
+def test_units_are_those_of_the_character_by_character_rules(text):
+    assert [(u.text, u.space_before, u.sentence_end, u.cjk) for u in split_units(text)] == _units_char_by_char(text)
