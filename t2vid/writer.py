@@ -10,7 +10,7 @@ manifest last.
 
 Ownership: a folder is t2vid's only if it holds OWNER_FILE, a small JSON
 file written when t2vid created the folder (or found it empty) that names
-the tool, the format version and what the folder is (`synth` or `export`).
+the tool, the format version and what the folder is (`synth`, `export` or `gallery`).
 Nothing is ever deleted from a folder without it, and inside one only names
 t2vid itself writes are deleted (OWN_NAMES and the layout's name patterns).
 """
@@ -78,10 +78,10 @@ def owner_of(folder: str | os.PathLike) -> dict | None:
     return marker if ok else None
 
 
-def claim_folder(folder: str | os.PathLike, kind: str, what: str) -> dict:
+def claim_folder(folder: str | os.PathLike, kind: str, what: str, option: str = "-o") -> dict:
     """Make `folder` t2vid's `kind` folder, or refuse: missing or empty -> marked now; marked `kind` -> kept; else OwnershipError.
 
-    `what` names the folder in messages (e.g. "output directory"). Returns the marker.
+    `what` names the folder in messages (e.g. "output directory"), `option` the flag that chose it. Returns the marker.
     """
     root = Path(folder)
     if root.exists() and not root.is_dir():
@@ -89,12 +89,12 @@ def claim_folder(folder: str | os.PathLike, kind: str, what: str) -> dict:
     marker = owner_of(root)
     if marker is not None:
         if marker["kind"] != kind:
-            raise OwnershipError(f"{what} {root} is a t2vid {marker['kind']} folder, not a {kind} folder; pick another -o")
+            raise OwnershipError(f"{what} {root} is a t2vid {marker['kind']} folder, not a {kind} folder; pick another {option}")
         if marker["format"] > OWNER_FORMAT:
-            raise OwnershipError(f"{what} {root} was written by a newer t2vid (layout format {marker['format']}); upgrade t2vid or pick another -o")
+            raise OwnershipError(f"{what} {root} was written by a newer t2vid (layout format {marker['format']}); upgrade t2vid or pick another {option}")
         return marker
     if root.exists() and any(root.iterdir()):
-        raise OwnershipError(f"{what} {root} is not empty and was not made by t2vid (no {OWNER_FILE}); t2vid writes only into a new or empty folder, so pick another -o")
+        raise OwnershipError(f"{what} {root} is not empty and was not made by t2vid (no {OWNER_FILE}); t2vid writes only into a new or empty folder, so pick another {option}")
     root.mkdir(parents=True, exist_ok=True)
     marker = {"tool": "t2vid", "format": OWNER_FORMAT, "kind": kind, "created_by": __version__}
     write_owner(root, marker)
@@ -142,7 +142,7 @@ def _files_below(root: Path, path: Path) -> set[str]:
 
 
 class ExportFolder:
-    """An export's DEST: claimed before writing, and on commit made to hold this export's files and no stale ones.
+    """An export's DEST (or a gallery's DIR, `kind` "gallery"): claimed before writing, and on commit made to hold this run's files and no stale ones.
 
     The marker lists the files the last export wrote. Files that were in
     DEST when it was claimed and are not on that list are the user's: they
@@ -152,9 +152,9 @@ class ExportFolder:
     stale and removed.
     """
 
-    def __init__(self, dest: str | os.PathLike):
+    def __init__(self, dest: str | os.PathLike, kind: str = "export", what: str = "destination", option: str = "-o"):
         self.root = Path(dest)
-        self.marker = claim_folder(self.root, "export", "destination")
+        self.marker = claim_folder(self.root, kind, what, option)
         listed = self.marker.get("files")
         self.previous = {f for f in listed if isinstance(f, str) and _inside_relative(f)} if isinstance(listed, list) else set()
         self.before = _files_below(self.root, self.root)

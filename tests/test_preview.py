@@ -106,7 +106,7 @@ def test_gallery_links_resolve_and_text_is_escaped(out, tmp_path, capsys):
     assert main(["preview", str(out), "--html", str(gallery)]) == 0
     assert capsys.readouterr().out.strip() == str(gallery / "index.html")
     pages = sorted(p.name for p in gallery.iterdir())
-    assert pages == ["index.html", "shard-00000.html", "shard-00001.html"]
+    assert pages == [".t2vid-owner.json", "index.html", "shard-00000.html", "shard-00001.html"]
     index = (gallery / "index.html").read_text()
     assert 'href="shard-00000.html"' in index and 'href="shard-00001.html"' in index
     records = shard_lines(out)
@@ -120,6 +120,29 @@ def test_gallery_links_resolve_and_text_is_escaped(out, tmp_path, capsys):
     assert linked == [(out / p).resolve() for r in records for p in r["images"]]
     hostile_page = (gallery / "shard-00000.html").read_text()
     assert "<script>" not in hostile_page and html.escape(HOSTILE) in hostile_page
+
+
+def test_gallery_never_replaces_a_page_of_the_users(out, tmp_path, capsys):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("my home page")
+    assert main(["preview", str(out), "--html", str(site)]) == 2
+    error = capsys.readouterr().err
+    assert "not empty and was not made by t2vid" in error and "pick another --html" in error
+    assert sorted(p.name for p in site.iterdir()) == ["index.html"] and (site / "index.html").read_text() == "my home page"
+    assert main(["preview", str(out), "--html", str(out)]) == 2  # OUT is a synth folder, not a gallery
+    assert "not a gallery folder" in capsys.readouterr().err
+
+
+def test_gallery_is_rewritten_in_place_and_keeps_added_files(out, tmp_path):
+    gallery = tmp_path / "gallery"
+    assert main(["preview", str(out), "--html", str(gallery)]) == 0
+    (gallery / "notes.txt").write_text("mine")
+    (gallery / "shard-00009.html").write_text("stale page of an earlier gallery")
+    marker = json.loads((gallery / ".t2vid-owner.json").read_text())
+    (gallery / ".t2vid-owner.json").write_text(json.dumps({**marker, "files": [*marker["files"], "shard-00009.html"]}))
+    assert main(["preview", str(out), "--html", str(gallery)]) == 0
+    assert sorted(p.name for p in gallery.iterdir()) == [".t2vid-owner.json", "index.html", "notes.txt", "shard-00000.html", "shard-00001.html"]
 
 
 def test_reservoir_sample_is_seeded_uniform_and_keeps_order():

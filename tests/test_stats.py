@@ -143,6 +143,15 @@ def test_tokenizer_without_profile_is_a_usage_error(out, capsys):
     assert capsys.readouterr().err.strip() == "t2vid: error: --tokenizer counts text tokens toward a model budget: give --profile too"
 
 
+@pytest.mark.parametrize("command, option", [("stats", "--plot"), ("diversity", "--map"), ("preview", "-o")])
+def test_an_image_name_that_is_not_png_is_refused_and_the_file_kept(out, tmp_path, capsys, command, option):
+    data = tmp_path / "my.jsonl"
+    data.write_text('{"context": "mine"}\n')
+    assert main([command, str(out), option, str(data)]) == 2
+    assert capsys.readouterr().err.strip() == f"t2vid: error: {option} {data}: the image written there is a PNG; give a .png file name"
+    assert data.read_text() == '{"context": "mine"}\n'
+
+
 def test_an_unwritable_plot_is_one_line(out, tmp_path, capsys):
     blocker = tmp_path / "blocker"
     blocker.write_text("a file")

@@ -50,8 +50,7 @@ def preview_command(out, sample_id, index, random_count, seed, output, columns, 
 
     if output is None and html_dir is None:
         raise UsageError("nothing to write: give -o SHEET.png and/or --html DIR")
-    if output is not None and output.suffix.lower() != ".png":
-        raise UsageError(f"-o {output}: contact sheets are PNG images; give a .png file name")
+    require_png("-o", output)
     if sum(value is not None for value in (sample_id, index, random_count)) > 1:
         raise UsageError("choose one of --id, --index and --random")
     if columns is not None and columns < 1:
@@ -86,6 +85,7 @@ def stats_command(out, profile, tokenizer, as_json, plot):
     from t2vid.inspect.stats import Panel, collect_stats, draw_histograms, format_stats
     from t2vid.output import make_dir
 
+    require_png("--plot", plot)
     with read_errors_as_usage_error(out):
         if plot is not None:
             make_dir(plot.parent)
@@ -140,6 +140,7 @@ def diversity_command(sources, field_path, embeddings, as_json, map_path):
     from t2vid.inspect.diversity import format_table, load_instructions, measure, task_mix
     from t2vid.output import make_dir
 
+    require_png("--map", map_path)
     if map_path is not None:
         make_dir(map_path.parent)
     reports, loaded = [], []
@@ -156,6 +157,12 @@ def diversity_command(sources, field_path, embeddings, as_json, map_path):
 
         instruction_map([MapInput(name, texts) for name, texts in loaded], embeddings).save(map_path, "PNG", optimize=True)
     click.echo(json.dumps([asdict(r) for r in reports], ensure_ascii=False, indent=2) if as_json else format_table(reports))
+
+
+def require_png(option: str, path: Path | None) -> None:
+    """An image destination must say it is one: `--plot data.jsonl` (a slip) would replace the user's data with a PNG."""
+    if path is not None and path.suffix.lower() != ".png":
+        raise UsageError(f"{option} {path}: the image written there is a PNG; give a .png file name")
 
 
 def column_names(sources: tuple[str, ...]) -> list[str]:

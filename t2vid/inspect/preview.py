@@ -182,11 +182,18 @@ def sheet_paths(output: Path, records: list[dict]) -> list[Path]:
 
 
 def write_gallery(out: Path, directory: Path) -> list[Path]:
-    """index.html plus one page per shard; frames are linked by relative path, never copied."""
+    """index.html plus one page per shard; frames are linked by relative path, never copied.
+
+    DIR follows the ownership rule of exports: new, empty or an earlier
+    gallery's, so a page of the user's own is never replaced.
+    """
     from tqdm import tqdm
+
+    from t2vid.writer import ExportFolder
 
     manifest = read_manifest(out)
     make_dir(directory)
+    folder = ExportFolder(directory, "gallery", "gallery directory", "--html")
     frames_base = Path(os.path.relpath(out.resolve(), directory.resolve()))
     rows, written = [], []
     with tqdm(total=manifest.get("samples"), unit=" samples", disable=None, desc="gallery") as progress:
@@ -199,6 +206,7 @@ def write_gallery(out: Path, directory: Path) -> list[Path]:
             progress.update(len(records))
     index = directory / "index.html"
     index.write_text(_index_page(out, manifest, rows), encoding="utf-8")
+    folder.commit([index, *written])
     return [index, *written]
 
 
