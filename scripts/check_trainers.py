@@ -13,7 +13,7 @@ Qwen2-VL tokenizer and the real processors built locally (no hub, no
 weights). The table compares what each framework saw with what was listed
 and with t2vid's token estimate for the profile:
 
-    python3 scripts/check_trainers.py --install            # once: /work/venvs/trainers, /work/venvs/trainers-swift
+    python3 scripts/check_trainers.py --install            # once: $T2VID_TRAINER_VENVS (default ~/.cache/t2vid/trainer-venvs)/trainers, .../trainers-swift
     python3 scripts/check_trainers.py --markdown table.md  # the check itself, about 5 minutes on 2 cores
 
 It exits 1 when a row is dropped, a listed frame is not seen, or the media
@@ -31,8 +31,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LLAMAFACTORY_VENV = Path("/work/venvs/trainers")
-SWIFT_VENV = Path("/work/venvs/trainers-swift")
+VENVS = Path(os.environ.get("T2VID_TRAINER_VENVS") or Path.home() / ".cache" / "t2vid" / "trainer-venvs")  # where --install puts them
+LLAMAFACTORY_VENV = VENVS / "trainers"
+SWIFT_VENV = VENVS / "trainers-swift"
 # What --install puts in each virtualenv; PyTorch comes in as the frameworks' dependency. decord: torchvision
 # 0.29 has no read_video any more, and qwen-vl-utils falls back to it for video files without decord. ms-swift does
 # not need torchvision, but transformers' Qwen2-VL video processor does, built for the same torch.
