@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from t2vid.bidi import may_be_bidi, paragraph_levels, visual_order
 from t2vid.charset import CLOSING, KEPT_INVISIBLE, SIMPLE_WORD, is_cjk, is_invisible, split_cjk
@@ -98,8 +99,9 @@ def _split_levels(pieces: list[str], levels) -> list[tuple[str, int, bool]]:
     return out
 
 
-@dataclass(frozen=True)
-class PlacedUnit:
+class PlacedUnit(NamedTuple):
+    """A unit at its place in a frame (a tuple: there is one per word of every frame)."""
+
     unit: Unit
     measured: Measured
     x: int  # pen position relative to the left margin
@@ -203,7 +205,9 @@ class Layouter:
             if unit.level or unit.space_level:  # display order can move any unit to either end: lay out the whole line
                 return self._bidi_extent(items, start, stop, wrap, first, stretch)
             x = pen + space * unit.space_before if xs else pen
-            new_left, new_right = min(left, x + m.ink[0]), max(right, x + m.ink[2])
+            x0, _, x1, _ = m.ink
+            new_left = x + x0 if x + x0 < left else left  # not min()/max(): this runs for every unit of every frame
+            new_right = x + x1 if x + x1 > right else right
             if wrap and xs and new_right - new_left > line_width:
                 break
             xs.append(x)
@@ -308,9 +312,10 @@ class Layouter:
                 shift += (line_width - width) // 2
             elif align == "right":
                 shift += line_width - width
-            units = tuple(PlacedUnit(u, m, x + shift, baseline) for x, (u, m) in zip(xs, line))
+            units = tuple([PlacedUnit(u, m, x + shift, baseline) for x, (u, m) in zip(xs, line)])
             mark_x = self._lead(*line[0])[1]
             placed_lines.append(Line(units, PlacedUnit(Unit(measurer.mark.runs[0].text, 0), measurer.mark, shift + mark_x, baseline) if mark_x is not None else None))
             for _, m in line:
-                missing.update(m.missing)
+                if m.missing:
+                    missing.update(m.missing)
         return FrameLayout(tuple(placed_lines), min(overlap, len(placed_lines)), frozenset(missing))
