@@ -26,6 +26,9 @@ SENTENCE_END = set(".!?。！？…")
 _CLOSING_NOT_END = "".join(CLOSING - SENTENCE_END)
 _TOKEN = re.compile(r"\S+")
 TAB_SIZE = 4  # preserve mode: frames are narrow, and 4 is what most code is indented with
+WORD_CACHE_SIZE = 16_384  # words per cache generation (two are kept)
+_known_words: dict[tuple[str, int, int, int], tuple[Unit, ...]] = {}  # (word, spaces, line break, indent) -> its units, per process
+_older_words: dict[tuple[str, int, int, int], tuple[Unit, ...]] = {}
 
 
 def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
@@ -36,6 +39,7 @@ def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
     lines and preserve modes each source line is a bidi paragraph (a newline
     is a paragraph separator in UAX #9); in collapse mode the whole text is.
     """
+    global _known_words, _older_words
     units: list[Unit] = []
     preserve, lines = whitespace == "preserve", whitespace == "lines"
     newlines = int(preserve)  # preserve keeps the first line's indentation too
@@ -57,32 +61,43 @@ def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
         for n, word in enumerate(tokens):
             spaces = (starts[n] - (ends[n - 1] if n else 0)) if preserve else 0 if n == 0 and lines else 1
             line_break = min(newlines, 2) if lines else newlines
-            if not bidi and SIMPLE_WORD.fullmatch(word) is not None and word.isprintable():  # Latin, Greek, Cyrillic: the word is the unit
-                units.append(Unit(word, spaces, word.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END, False, line_break, indent=indent))
-                newlines = 0
-            elif _add_word(units, word, spaces, line_break, levels[starts[n] : ends[n]] if bidi else None, levels[starts[n] - 1] if bidi and starts[n] else 0, rtl, indent):
+            if bidi:
+                pieces = _word_units(word, spaces, line_break, levels[starts[n] : ends[n]], levels[starts[n] - 1] if starts[n] else 0, rtl, indent)
+            else:  # a word's units depend only on these, and a document repeats most of its words
+                key = (word, spaces, line_break, indent)
+                pieces = _known_words.get(key)
+                if pieces is None:
+                    pieces = _older_words.get(key)
+                    if pieces is None:
+                        pieces = _word_units(word, spaces, line_break, None, 0, False, indent)
+                    if len(_known_words) >= WORD_CACHE_SIZE:  # two generations: frequent words survive, memory stays bounded
+                        _older_words, _known_words = _known_words, {}
+                    _known_words[key] = pieces
+            if pieces:
+                units.extend(pieces)
                 newlines = 0
         newlines += whitespace != "collapse"
     return units
 
 
-def _add_word(units: list[Unit], word: str, spaces: int, line_break: int, levels, space_level: int, rtl: bool, indent: int) -> bool:
-    """The units of one word beyond the simple case (CJK, marks, invisible characters, bidi); False if nothing is drawable."""
+def _word_units(word: str, spaces: int, line_break: int, levels, space_level: int, rtl: bool, indent: int) -> tuple[Unit, ...]:
+    """The units of one word: the word itself (Latin, Greek, Cyrillic), or its pieces (CJK, marks, invisible characters, bidi); empty if nothing is drawable."""
     if not word.isprintable():  # rare: control, format or surrogate characters to drop
         kept = [k for k, c in enumerate(word) if not is_invisible(c) or c in KEPT_INVISIBLE]
         if all(word[k] in KEPT_INVISIBLE for k in kept):
-            return False
+            return ()
         levels = [levels[k] for k in kept] if levels is not None else None
         word = "".join(word[k] for k in kept)
     simple = SIMPLE_WORD.fullmatch(word) is not None
     pieces = [word] if simple else split_cjk(word)
     split = _split_levels(pieces, levels) if levels is not None else [(piece, 0, False) for piece in pieces]
+    units = []
     for k, (piece, level, joined) in enumerate(split):
         first = k == 0
         sentence_end = piece.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END
         cjk = not simple and any(is_cjk(c) for c in piece)
         units.append(Unit(piece, spaces if first else 0, sentence_end, cjk, line_break if first else 0, level, space_level if first else level, rtl, joined, indent))
-    return True
+    return tuple(units)
 
 
 def _split_levels(pieces: list[str], levels) -> list[tuple[str, int, bool]]:
