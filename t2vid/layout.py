@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from t2vid.bidi import may_be_bidi, paragraph_levels, visual_order
 from t2vid.charset import CLOSING, KEPT_INVISIBLE, SIMPLE_WORD, is_cjk, is_invisible, split_cjk
@@ -25,6 +26,9 @@ SENTENCE_END = set(".!?。！？…")
 _CLOSING_NOT_END = "".join(CLOSING - SENTENCE_END)
 _TOKEN = re.compile(r"\S+")
 TAB_SIZE = 4  # preserve mode: frames are narrow, and 4 is what most code is indented with
+WORD_CACHE_SIZE = 16_384  # words per cache generation (two are kept)
+_known_words: dict[tuple[str, int, int, int], tuple[Unit, ...]] = {}  # (word, spaces, line break, indent) -> its units, per process
+_older_words: dict[tuple[str, int, int, int], tuple[Unit, ...]] = {}
 
 
 def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
@@ -35,6 +39,7 @@ def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
     lines and preserve modes each source line is a bidi paragraph (a newline
     is a paragraph separator in UAX #9); in collapse mode the whole text is.
     """
+    global _known_words, _older_words
     units: list[Unit] = []
     preserve, lines = whitespace == "preserve", whitespace == "lines"
     newlines = int(preserve)  # preserve keeps the first line's indentation too
@@ -56,32 +61,43 @@ def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
         for n, word in enumerate(tokens):
             spaces = (starts[n] - (ends[n - 1] if n else 0)) if preserve else 0 if n == 0 and lines else 1
             line_break = min(newlines, 2) if lines else newlines
-            if not bidi and SIMPLE_WORD.fullmatch(word) is not None and word.isprintable():  # Latin, Greek, Cyrillic: the word is the unit
-                units.append(Unit(word, spaces, word.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END, False, line_break, indent=indent))
-                newlines = 0
-            elif _add_word(units, word, spaces, line_break, levels[starts[n] : ends[n]] if bidi else None, levels[starts[n] - 1] if bidi and starts[n] else 0, rtl, indent):
+            if bidi:
+                pieces = _word_units(word, spaces, line_break, levels[starts[n] : ends[n]], levels[starts[n] - 1] if starts[n] else 0, rtl, indent)
+            else:  # a word's units depend only on these, and a document repeats most of its words
+                key = (word, spaces, line_break, indent)
+                pieces = _known_words.get(key)
+                if pieces is None:
+                    pieces = _older_words.get(key)
+                    if pieces is None:
+                        pieces = _word_units(word, spaces, line_break, None, 0, False, indent)
+                    if len(_known_words) >= WORD_CACHE_SIZE:  # two generations: frequent words survive, memory stays bounded
+                        _older_words, _known_words = _known_words, {}
+                    _known_words[key] = pieces
+            if pieces:
+                units.extend(pieces)
                 newlines = 0
         newlines += whitespace != "collapse"
     return units
 
 
-def _add_word(units: list[Unit], word: str, spaces: int, line_break: int, levels, space_level: int, rtl: bool, indent: int) -> bool:
-    """The units of one word beyond the simple case (CJK, marks, invisible characters, bidi); False if nothing is drawable."""
+def _word_units(word: str, spaces: int, line_break: int, levels, space_level: int, rtl: bool, indent: int) -> tuple[Unit, ...]:
+    """The units of one word: the word itself (Latin, Greek, Cyrillic), or its pieces (CJK, marks, invisible characters, bidi); empty if nothing is drawable."""
     if not word.isprintable():  # rare: control, format or surrogate characters to drop
         kept = [k for k, c in enumerate(word) if not is_invisible(c) or c in KEPT_INVISIBLE]
         if all(word[k] in KEPT_INVISIBLE for k in kept):
-            return False
+            return ()
         levels = [levels[k] for k in kept] if levels is not None else None
         word = "".join(word[k] for k in kept)
     simple = SIMPLE_WORD.fullmatch(word) is not None
     pieces = [word] if simple else split_cjk(word)
     split = _split_levels(pieces, levels) if levels is not None else [(piece, 0, False) for piece in pieces]
+    units = []
     for k, (piece, level, joined) in enumerate(split):
         first = k == 0
         sentence_end = piece.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END
         cjk = not simple and any(is_cjk(c) for c in piece)
         units.append(Unit(piece, spaces if first else 0, sentence_end, cjk, line_break if first else 0, level, space_level if first else level, rtl, joined, indent))
-    return True
+    return tuple(units)
 
 
 def _split_levels(pieces: list[str], levels) -> list[tuple[str, int, bool]]:
@@ -98,8 +114,9 @@ def _split_levels(pieces: list[str], levels) -> list[tuple[str, int, bool]]:
     return out
 
 
-@dataclass(frozen=True)
-class PlacedUnit:
+class PlacedUnit(NamedTuple):
+    """A unit at its place in a frame (a tuple: there is one per word of every frame)."""
+
     unit: Unit
     measured: Measured
     x: int  # pen position relative to the left margin
@@ -203,7 +220,9 @@ class Layouter:
             if unit.level or unit.space_level:  # display order can move any unit to either end: lay out the whole line
                 return self._bidi_extent(items, start, stop, wrap, first, stretch)
             x = pen + space * unit.space_before if xs else pen
-            new_left, new_right = min(left, x + m.ink[0]), max(right, x + m.ink[2])
+            x0, _, x1, _ = m.ink
+            new_left = x + x0 if x + x0 < left else left  # not min()/max(): this runs for every unit of every frame
+            new_right = x + x1 if x + x1 > right else right
             if wrap and xs and new_right - new_left > line_width:
                 break
             xs.append(x)
@@ -308,9 +327,10 @@ class Layouter:
                 shift += (line_width - width) // 2
             elif align == "right":
                 shift += line_width - width
-            units = tuple(PlacedUnit(u, m, x + shift, baseline) for x, (u, m) in zip(xs, line))
+            units = tuple([PlacedUnit(u, m, x + shift, baseline) for x, (u, m) in zip(xs, line)])
             mark_x = self._lead(*line[0])[1]
             placed_lines.append(Line(units, PlacedUnit(Unit(measurer.mark.runs[0].text, 0), measurer.mark, shift + mark_x, baseline) if mark_x is not None else None))
             for _, m in line:
-                missing.update(m.missing)
+                if m.missing:
+                    missing.update(m.missing)
         return FrameLayout(tuple(placed_lines), min(overlap, len(placed_lines)), frozenset(missing))

@@ -84,6 +84,8 @@ class Measurer:
         self._primary_has_ascii = set(range(0x20, 0x7F)) <= coverage(self.face)
         self._measured: dict[str | tuple[str, bool], Measured | None] = {}
         self._older: dict[str | tuple[str, bool], Measured | None] = {}
+        self._prepared: dict[Unit, tuple[tuple[MeasuredUnit, ...], str]] = {}  # unit -> its pieces and undrawable characters
+        self._older_prepared: dict[Unit, tuple[tuple[MeasuredUnit, ...], str]] = {}
         self.mark: Measured | None = None  # preserve mode: what starts a continued line
         if style.whitespace == "preserve":
             self.mark = self.measure(CONTINUATION_MARK)
@@ -168,32 +170,53 @@ class Measurer:
         return x1 - min(0, x0) <= self.unit_width and bottom - top <= self.text_height
 
     def prepare(self, units: list[Unit]) -> tuple[list[MeasuredUnit], set[str]]:
-        """Measure every unit, break units wider than a line, drop what cannot be drawn."""
+        """Measure every unit, break units wider than a line, drop what cannot be drawn.
+
+        Each distinct unit is prepared once per process (bounded, two
+        generations) and its pieces reused: a document repeats most of its
+        words, and a CJK text most of its characters.
+        """
         out: list[MeasuredUnit] = []
         missing: set[str] = set()
+        prepared, older = self._prepared, self._older_prepared
         for unit in units:
-            rtl = unit.level % 2 == 1
-            m = self.measure(unit.text, rtl)
-            if m is None:
-                continue
-            missing.update(m.missing)
-            if not m.runs:
-                continue
-            if m.missing and unit.space_before and not unit.newlines:
-                drawn = m.runs[0].text[0]
-                if drawn != unit.text[0] and drawn in CLOSING:  # "great 🎉!" without an emoji font: "great!", not "great !"
-                    unit = unit._replace(space_before=0)
-            if self._fits_alone(m):
-                out.append(MeasuredUnit(unit, m))
-                continue
-            for n, (piece, pm) in enumerate(self._break(unit.text, rtl)):
-                if pm is None or not pm.runs:
-                    continue
-                if not self._fits_alone(pm):  # one glyph bigger than the frame: cannot be drawn legibly
-                    missing.update(c for c in piece if not c.isspace())
-                    continue
-                out.append(MeasuredUnit(unit._replace(text=piece, space_before=unit.space_before if n == 0 else 0, newlines=unit.newlines if n == 0 else 0, space_level=unit.space_level if n == 0 else unit.level), pm))
+            entry = prepared.get(unit)
+            if entry is None:
+                entry = older.get(unit)
+                if entry is None:
+                    entry = self._prepare_one(unit)
+                if len(prepared) >= MEASURE_CACHE_SIZE:
+                    self._older_prepared, self._prepared = older, prepared = prepared, {}
+                prepared[unit] = entry
+            pieces, unit_missing = entry
+            out.extend(pieces)
+            if unit_missing:
+                missing.update(unit_missing)
         return out, missing
+
+    def _prepare_one(self, unit: Unit) -> tuple[tuple[MeasuredUnit, ...], str]:
+        """The unit's pieces ready to pack, and the characters of it that cannot be drawn."""
+        rtl = unit.level % 2 == 1
+        m = self.measure(unit.text, rtl)
+        if m is None:
+            return (), ""
+        if not m.runs:
+            return (), m.missing
+        if m.missing and unit.space_before and not unit.newlines:
+            drawn = m.runs[0].text[0]
+            if drawn != unit.text[0] and drawn in CLOSING:  # "great 🎉!" without an emoji font: "great!", not "great !"
+                unit = unit._replace(space_before=0)
+        if self._fits_alone(m):
+            return (MeasuredUnit(unit, m),), m.missing
+        pieces, missing = [], m.missing
+        for n, (piece, pm) in enumerate(self._break(unit.text, rtl)):
+            if pm is None or not pm.runs:
+                continue
+            if not self._fits_alone(pm):  # one glyph bigger than the frame: cannot be drawn legibly
+                missing += "".join(c for c in piece if not c.isspace())
+                continue
+            pieces.append(MeasuredUnit(unit._replace(text=piece, space_before=unit.space_before if n == 0 else 0, newlines=unit.newlines if n == 0 else 0, space_level=unit.space_level if n == 0 else unit.level), pm))
+        return tuple(pieces), missing
 
     def _break(self, text: str, rtl: bool = False) -> list[tuple[str, Measured | None]]:
         """Split an over-long token into pieces that each fit a line, with their measurements.

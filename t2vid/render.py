@@ -23,9 +23,8 @@ MASK_CACHE_BYTES = 32 << 20  # pixels plus objects; bounds a worker's memory
 MARK_INK = 0.3  # the continuation mark is drawn lighter than text: seen, but not read as a character (Tesseract drops it)
 
 
-def _size(mask) -> int:
-    images = mask if isinstance(mask, tuple) else (mask,) if mask is not None else ()
-    return 1000 + sum(len(image.getbands()) * image.width * image.height for image in images)  # measured: ~800 bytes of objects per mask
+def _size(width: int, height: int, bands: int) -> int:
+    return 1000 + bands * width * height  # measured: ~800 bytes of objects per mask
 
 
 class Renderer:
@@ -33,37 +32,33 @@ class Renderer:
 
     def __init__(self, style: RenderStyle):
         self.style = style
-        self._masks: OrderedDict[tuple, Image.Image | tuple[Image.Image, Image.Image] | None] = OrderedDict()
+        # (text, shaped, rtl, font path, index) -> (colour core or None, mask core, bytes): plain keys hash faster than a FontFace
+        self._masks: OrderedDict[tuple, tuple] = OrderedDict()
         self._mask_bytes = 0
         self._fg = _colour(style.fg, style.mode)
         self._bg = _colour(style.bg, style.mode)
         self._mark = _blend(style.fg, style.bg, MARK_INK, style.mode)
 
-    def _mask(self, run: Run):
-        """The run's coverage mask, or (colour image, alpha) for a colour bitmap font such as emoji."""
-        key = (run.face, run.shaped, run.rtl, run.text)
-        mask = self._masks.get(key, False)
-        if mask is not False:
-            self._masks.move_to_end(key)
-            return mask
+    def _mask(self, run: Run, key: tuple) -> tuple:
+        """The run's ink (its box must not be empty), drawn once: (None, coverage mask), or (colour image, alpha) for a colour bitmap font such as emoji."""
         x0, top, x1, bottom = run.ink
-        mask = None
-        if x1 > x0 and bottom > top:
-            font = load_font(run.face, self.style.font_size, run.shaped)
-            direction = {"direction": "rtl"} if run.rtl else {}
-            if bitmap_strike(run.face):
-                mask = self._bitmap_glyphs(run, font, direction)
+        font = load_font(run.face, self.style.font_size, run.shaped)
+        direction = {"direction": "rtl"} if run.rtl else {}
+        if bitmap_strike(run.face):
+            colour, alpha = self._bitmap_glyphs(run, font, direction)
+            entry = (colour.im, alpha.im, _size(x1 - x0, bottom - top, 1 + len(colour.getbands())))
+        else:
+            mask = Image.new("L", (x1 - x0, bottom - top), 0)
+            if run.face.builtin:
+                ImageDraw.Draw(mask).text((-x0, -top - _builtin_ascent(font)), run.text, fill=255, font=font)
             else:
-                mask = Image.new("L", (x1 - x0, bottom - top), 0)
-                if run.face.builtin:
-                    ImageDraw.Draw(mask).text((-x0, -top - _builtin_ascent(font)), run.text, fill=255, font=font)
-                else:
-                    ImageDraw.Draw(mask).text((-x0, -top), run.text, fill=255, font=font, anchor="ls", **direction)
-        self._masks[key] = mask
-        self._mask_bytes += _size(mask)
+                ImageDraw.Draw(mask).text((-x0, -top), run.text, fill=255, font=font, anchor="ls", **direction)
+            entry = (None, mask.im, _size(x1 - x0, bottom - top, 1))
+        self._masks[key] = entry
+        self._mask_bytes += entry[2]
         while self._mask_bytes > MASK_CACHE_BYTES:
-            self._mask_bytes -= _size(self._masks.popitem(last=False)[1])
-        return mask
+            self._mask_bytes -= self._masks.popitem(last=False)[1][2]
+        return entry
 
     def _bitmap_glyphs(self, run: Run, font, direction: dict) -> tuple[Image.Image, Image.Image]:
         """Drawn at the font's one strike size, then scaled to the run's ink box (the layouter scaled the box alike)."""
@@ -76,23 +71,27 @@ class Renderer:
         return colour, scaled.getchannel("A")
 
     def draw(self, frame: FrameLayout) -> Image.Image:
+        """Paste each run's cached mask: per run a dictionary hit and one core paste, with the ink box the run already has."""
         image = Image.new(self.style.mode, (self.style.width, self.style.height), self._bg)
-        canvas = image.im
+        canvas, masks = image.im, self._masks
         left = self.style.margin
         for line in frame.lines:
             for placed in line.drawn:
                 fg = self._mark if placed is line.mark else self._fg
                 for run in placed.measured.runs:
-                    mask = self._mask(run)
-                    if mask is None:
+                    x0, top, x1, bottom = run.ink
+                    if x1 <= x0 or bottom <= top:  # spaces and marks without ink
                         continue
-                    x, y = left + placed.x + run.dx + run.ink[0], placed.baseline + run.ink[1]
-                    # The core paste skips Image.paste's per-call checks: half the cost of drawing a frame.
-                    if isinstance(mask, tuple):
-                        colour, alpha = mask
-                        canvas.paste(colour.im, (x, y, x + alpha.width, y + alpha.height), alpha.im)
+                    key = (run.text, run.shaped, run.rtl, run.face.path, run.face.index)
+                    cached = masks.get(key)
+                    if cached is None:
+                        cached = self._mask(run, key)
                     else:
-                        canvas.paste(fg, (x, y, x + mask.width, y + mask.height), mask.im)
+                        masks.move_to_end(key)
+                    colour, mask, _ = cached
+                    x, y = left + placed.x + run.dx + x0, placed.baseline + top
+                    # The core paste skips Image.paste's per-call checks: half the cost of drawing a frame.
+                    canvas.paste(fg if colour is None else colour, (x, y, x + x1 - x0, y + bottom - top), mask)
         return image
 
     def encode(self, image: Image.Image) -> bytes:
