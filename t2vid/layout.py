@@ -24,6 +24,7 @@ SENTENCE_END = set(".!?。！？…")
 
 
 _CLOSING_NOT_END = "".join(CLOSING - SENTENCE_END)
+_AFTER_SENTENCE_END = _CLOSING_NOT_END + "".join(KEPT_INVISIBLE)  # may follow the full stop of a sentence-final piece
 _TOKEN = re.compile(r"\S+")
 TAB_SIZE = 4  # preserve mode: frames are narrow, and 4 is what most code is indented with
 WORD_CACHE_SIZE = 16_384  # words per cache generation (two are kept)
@@ -94,7 +95,7 @@ def _word_units(word: str, spaces: int, line_break: int, levels, space_level: in
     units = []
     for k, (piece, level, joined) in enumerate(split):
         first = k == 0
-        sentence_end = piece.rstrip(_CLOSING_NOT_END)[-1:] in SENTENCE_END
+        sentence_end = piece.rstrip(_AFTER_SENTENCE_END)[-1:] in SENTENCE_END
         cjk = not simple and any(is_cjk(c) for c in piece)
         units.append(Unit(piece, spaces if first else 0, sentence_end, cjk, line_break if first else 0, level, space_level if first else level, rtl, joined, indent))
     return tuple(units)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from PIL import Image
 
+from t2vid.bidi import may_be_bidi
 from t2vid.charset import CLOSING, OPENING, count_words, is_invisible
 from t2vid.fonts import resolve_face
 from t2vid.layout import Layouter, split_units
@@ -213,20 +214,21 @@ def _units_char_by_char(text: str) -> list[tuple[str, bool, bool, bool]]:
     import re
     import unicodedata
 
-    from t2vid.charset import is_cjk
+    from t2vid.charset import KEPT_INVISIBLE, is_cjk
     from t2vid.layout import SENTENCE_END
 
     simple_word = re.compile(r"[\x21-\x7e\u00a1-\u02ff\u0370-\u03ff\u0400-\u04ff]+")
     words = text.split()
     if not "".join(words).isprintable():
-        words = "".join(c for c in text if c.isspace() or not is_invisible(c)).split()
+        words = "".join(c for c in text if c.isspace() or not is_invisible(c) or c in KEPT_INVISIBLE).split()  # joiners and tags stay
+        words = [word for word in words if not all(c in KEPT_INVISIBLE for c in word)]
     units = []
     for word in words:
         simple = simple_word.fullmatch(word) is not None
         pieces: list[str] = []
         glue_next = False
         for char in [] if simple else word:
-            if pieces and (char in CLOSING or glue_next or unicodedata.category(char).startswith("M")):
+            if pieces and (char in CLOSING or glue_next or char in KEPT_INVISIBLE or unicodedata.category(char).startswith("M")):  # joiners stay with the piece before
                 pieces[-1] += char
             elif is_cjk(char) or char in OPENING or not pieces or is_cjk(pieces[-1][-1]):
                 pieces.append(char)
@@ -234,7 +236,7 @@ def _units_char_by_char(text: str) -> list[tuple[str, bool, bool, bool]]:
                 pieces[-1] += char
             glue_next = char in OPENING
         for n, piece in enumerate([word] if simple else pieces):
-            end = piece.rstrip("".join(CLOSING - SENTENCE_END))[-1:] in SENTENCE_END
+            end = piece.rstrip("".join(CLOSING - SENTENCE_END) + "".join(KEPT_INVISIBLE))[-1:] in SENTENCE_END
             units.append((piece, n == 0, end, not simple and any(is_cjk(c) for c in piece)))
     return units
 
@@ -245,4 +247,5 @@ unit_text = st.text(alphabet=st.one_of(st.sampled_from(sorted(CLOSING | OPENING)
 @settings(max_examples=400, deadline=None)
 @given(unit_text)
 def test_units_are_those_of_the_character_by_character_rules(text):
+    assume(not may_be_bidi(text))  # right-to-left runs are cut again at level changes (tests/test_documents.py)
     assert [(u.text, u.space_before, u.sentence_end, u.cjk) for u in split_units(text)] == _units_char_by_char(text)
