@@ -19,7 +19,6 @@ from t2vid.parsers import load_preset
 from t2vid.parsers.base import CONTEXT_ONLY, PARSERS, Preset
 from t2vid.rejects import Reject, Rejected
 from t2vid.sources import RawRecord, SourceRef
-from t2vid.style import WHITESPACE_MODES
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ instead of redone, so re-running a killed command finishes the job.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from collections import Counter
