@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.output import read_output
 
 FRAME_BUCKETS = ((1, 2), (3, 4), (5, 8), (9, 16), (17, 32), (33, 64), (65, None))
