@@ -20,7 +20,7 @@ from t2vid.adapt import Adapter
 from t2vid.budget import Budget
 from t2vid.config import RUNTIME_KEYS, SynthConfig
 from t2vid.engines import get_engine
-from t2vid.errors import OutputWriteError, UsageError
+from t2vid.errors import OutputWriteError, UsageError, writing_out
 from t2vid.fonts import font_package_for
 from t2vid.pipeline import (
     ChunkResult,
@@ -94,11 +94,9 @@ def synth(config: SynthConfig) -> RunSummary:
             progress.update(chunk_result, summary, summary.frames_resumed)
         progress.close()
         summary.shards.sort()
-        try:
+        with writing_out():
             _remove_stale(out, summary)
             files = len(own_files(out.root, "frames"))
-        except OSError as exc:
-            raise OutputWriteError(exc.strerror or str(exc)) from exc
         summary.frames_reused, summary.frame_files_written = summary.frames - files, files
         summary.seconds = time.perf_counter() - started
         _write_manifest(out, _manifest(config, summary, status="complete"))
@@ -117,10 +115,8 @@ def synth(config: SynthConfig) -> RunSummary:
 
 
 def _write_manifest(out: OutputDir, manifest: dict) -> None:
-    try:
+    with writing_out():
         out.write_manifest(manifest)
-    except OSError as exc:
-        raise OutputWriteError(exc.strerror or str(exc)) from exc
 
 
 def _claim_output(out: OutputDir, config: SynthConfig) -> bool:
