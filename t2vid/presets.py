@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from t2vid.errors import UsageError
-from t2vid.files import kind_of, not_regular, read_small_text
+from t2vid.files import not_regular, read_small_text
 
 
 def configs_dir(kind: str) -> Path:
@@ -91,8 +91,9 @@ def read_named_config(name_or_path: str, kind: str, cls) -> tuple[Path, dict]:
     """
     folder = configs_dir(f"{kind}s")
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") and kind_of(path) not in ("file", "missing"):
-        raise UsageError(not_regular(path, f"{kind} file"))
+    special = not_regular(path, f"{kind} file") if path.suffix in (".yaml", ".yml") else None
+    if special:
+        raise UsageError(special)
     if not (path.suffix in (".yaml", ".yml") and path.is_file()):
         path = folder / f"{name_or_path}.yaml"
     if not path.is_file():
