@@ -1,4 +1,4 @@
-"""One sample's way after adapt: segment (within the budget), render, write.
+"""One sample's way after adapt: segment (within the budget), tasks (with --tasks), render, write.
 
 Each step takes what the step before returned and gives back its own typed
 result or a Reject; pipeline.ShardWorker runs them in order, guards, counts
