@@ -53,9 +53,6 @@ class Adapter:
             options=options,
         )
         self._subset = config.subset
-        template = self.preset.instruction_template
-        if template is not None and "{question}" not in template:
-            raise UsageError("--instruction-template must contain {question}")
         if self.preset.parser in CONTEXT_ONLY and not config.tasks_only:
             raise UsageError(f"preset {self.preset.name} has no question or answer: use it with --tasks KIND[,KIND...] --tasks-only")
         self._parse = PARSERS[self.preset.parser]

@@ -59,10 +59,11 @@ class SynthError(RuntimeError):
 
 def synth(config: SynthConfig) -> RunSummary:
     """Run the whole pipeline for `config`; the Python API behind `t2vid synth`."""
+    config.validate()  # a SynthConfig built in Python gets the checks build_config gives the flags
     config = replace(config, output=str(Path(config.output).resolve()))  # workers may run elsewhere (Ray)
     sources = resolve_sources(config.sources, exclude=config.output)
     names = tuple(s.name for s in sources)
-    Adapter(config, names)  # fail on a bad preset or template before touching OUT
+    Adapter(config, names)  # fail on a bad preset before touching OUT
     Budget(config.profile, config.max_frames, config.min_frames, config.tokenizer)
     out = OutputDir(config.output)
     repair = _claim_output(out, config)
