@@ -9,17 +9,16 @@ a Sample or a Reject.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from t2vid.charset import count_words
 from t2vid.config import SynthConfig
 from t2vid.errors import UsageError
 from t2vid.parsers import load_preset
-from t2vid.parsers.base import CONTEXT_ONLY, PARSERS, Preset
+from t2vid.parsers.base import CONTEXT_ONLY, PARSERS
 from t2vid.rejects import Reject, Rejected
 from t2vid.sources import RawRecord, SourceRef
-from t2vid.style import WHITESPACE_MODES
 
 
 @dataclass(frozen=True)
@@ -46,20 +45,14 @@ class Adapter:
         options = dict(preset.options)
         if config.nq_short_answer:
             options["nq_short_answer"] = True
-        self.preset = Preset(
-            name=preset.name,
-            description=preset.description,
-            parser=preset.parser,
+        self.preset = replace(
+            preset,
             fields=fields_,
             instruction_template=config.instruction_template if config.instruction_template is not None else preset.instruction_template,
             min_context_words=config.min_context_words if config.min_context_words is not None else preset.min_context_words,
             options=options,
-            whitespace_by_dataset=preset.whitespace_by_dataset,
         )
         self._subset = config.subset
-        template = self.preset.instruction_template
-        if template is not None and "{question}" not in template:
-            raise UsageError("--instruction-template must contain {question}")
         if self.preset.parser in CONTEXT_ONLY and not config.tasks_only:
             raise UsageError(f"preset {self.preset.name} has no question or answer: use it with --tasks KIND[,KIND...] --tasks-only")
         self._parse = PARSERS[self.preset.parser]

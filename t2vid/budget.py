@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 from t2vid.charset import is_cjk
 from t2vid.errors import UsageError
-from t2vid.presets import configs_dir, read_named_config
+from t2vid.presets import check_fields, configs_dir, read_named_config
 from t2vid.rejects import Reject
 
 DEFAULT_FRAME_SIZE = (448, 448)  # synth's default --size: the size a sample is costed at when its own is unknown
@@ -230,7 +230,7 @@ PROCESSORS: dict[str, type[Processor]] = {cls.family: cls for cls in (QwenVLProc
 @dataclass(frozen=True)
 class Profile:
     name: str
-    description: str = ""
+    description: str  # one line saying what the profile is for
     source: str = ""  # where the numbers come from: processor defaults, model card, training scripts
     max_frames: int | None = None
     tokens_per_frame: int = 0  # models with a fixed number of queries per frame; ignored when `processor` is set
@@ -245,37 +245,6 @@ class Profile:
         return self.processor.media_tokens(frames, width, height, as_images)
 
 
-def _check_type(where: str, name: str, value, kind: str):
-    optional = kind.endswith(" | None")
-    kind = kind.removesuffix(" | None")
-    if value is None:
-        if optional:
-            return None
-        raise UsageError(f"{where}: {name} must not be empty")
-    numbers = {"int": "a whole number", "float": "a number"}
-    if kind == "bool" and not isinstance(value, bool):
-        raise UsageError(f"{where}: {name} must be true or false, not {value!r}")
-    if kind in numbers and (isinstance(value, bool) or not isinstance(value, int if kind == "int" else (int, float))):
-        raise UsageError(f"{where}: {name} must be {numbers[kind]}, not {value!r}")
-    if kind in numbers and value < 0:
-        raise UsageError(f"{where}: {name} must not be negative, not {value!r}")
-    if kind == "str" and not isinstance(value, str):
-        raise UsageError(f"{where}: {name} must be a string, not {value!r}")
-    return value
-
-
-def _checked(cls, data: dict, where: str, prefix: str = "") -> dict:
-    """`data`'s values checked against `cls`'s field types (a processor's); unknown or missing keys are usage errors."""
-    kinds = {f.name: f.type for f in fields(cls)}
-    unknown = sorted(set(data) - set(kinds))
-    if unknown:
-        raise UsageError(f"{where}: unknown key(s) {', '.join(prefix + key for key in unknown)}; known: {', '.join(prefix + key for key in kinds)}")
-    missing = [f.name for f in fields(cls) if f.default is MISSING and f.name not in data]
-    if missing:
-        raise UsageError(f"{where}: missing {', '.join(prefix + key for key in missing)}")
-    return {name: _check_type(where, prefix + name, value, kinds[name]) for name, value in data.items() if name != "processor"}
-
-
 def _processor(where: str, data) -> Processor:
     if not isinstance(data, dict):
         raise UsageError(f"{where}: processor must be a mapping with a family, not {data!r}")
@@ -284,7 +253,8 @@ def _processor(where: str, data) -> Processor:
     if family not in PROCESSORS:
         raise UsageError(f"{where}: processor.family must be one of {', '.join(PROCESSORS)}, not {family!r}")
     cls = PROCESSORS[family]
-    processor = cls(**_checked(cls, values, where, "processor."))
+    check_fields(cls, values, where, "processor.")
+    processor = cls(**values)
     processor.validate(where)
     return processor
 
@@ -294,8 +264,8 @@ def list_profiles() -> dict[str, Profile]:
 
 
 def load_profile(name_or_path: str) -> Profile:
-    """A profile whose top-level keys were checked on reading (t2vid.presets); `processor` is checked here, per family."""
-    path, data = read_named_config(name_or_path, "profile")
+    """A profile checked as Profile's fields on reading (t2vid.presets); `processor` by its family's fields."""
+    path, data = read_named_config(name_or_path, "profile", Profile)
     values = dict(data)
     if values.get("processor") is not None:
         values["processor"] = _processor(f"profile file {path}", values["processor"])

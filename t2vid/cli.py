@@ -12,7 +12,7 @@ import sys
 import click
 
 from t2vid import __version__
-from t2vid.config import RAY_STORAGES, SEGMENTERS, build_config, merge_settings, read_config_file
+from t2vid.config import ENGINES, RAY_STORAGES, SEGMENTERS, build_config, merge_settings, read_config_file
 from t2vid.errors import UsageError
 from t2vid.style import ALIGNS, IMAGE_FORMATS, MODES, VALIGNS, WHITESPACE_MODES
 
@@ -89,7 +89,7 @@ def cli():
 @click.option("--multiple-choice", is_flag=True, help="Generated tasks list options A-D (distractors from other frames); the answer is a letter.")
 @click.option("--tasks-fps", type=float, default=None, help="Frames per second: locate answers also give the frame's time stamp.")
 @click.option("--workers", type=int, default=None, help="Worker processes.  [default: all cores]")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: a process pool on this machine; ray: one Ray task per work chunk, on a cluster or a local Ray.")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True, help="local: a process pool on this machine; ray: one Ray task per work chunk, on a cluster or a local Ray.")
 @click.option("--ray-address", default=None, help="Ray cluster address, or `auto` for the cluster started on this machine (default: $RAY_ADDRESS, else a private local Ray).")
 @click.option("--ray-storage", type=click.Choice(RAY_STORAGES), default="driver", show_default=True, help="Who writes frames with --engine ray: driver (workers send them back; OUT only where synth runs) or shared (workers write; OUT mounted on every node).")
 @click.option("--overwrite", is_flag=True, help="Delete t2vid's files in OUT and start over instead of resuming (only in a folder t2vid made).")

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 
 from t2vid.adapt import Adapter
 from t2vid.config import SynthConfig
-from t2vid.errors import OutputWriteError
+from t2vid.errors import OutputWriteError, writing_out
 from t2vid.rejects import INTERNAL, Reject, reject_line
 from t2vid.sources import RawRecord
 from t2vid.stages import SampleStages, Written
@@ -142,10 +142,8 @@ def commit_frame_sets(out: OutputDir, result: ChunkResult) -> None:
     time and a shard's frames are all in place before its JSONL is written.
     """
     for key, frame_set in result.frame_sets.items():
-        try:
+        with writing_out():
             committed = out.commit_frames(key, list(frame_set.frames), frame_set.extension)
-        except OSError as exc:
-            raise OutputWriteError(exc.strerror or str(exc)) from exc
         if not committed:
             result.frame_files_written -= len(frame_set.frames)  # counted as new by the worker, which cannot see OUT
             result.frames_reused += len(frame_set.frames)
@@ -160,12 +158,10 @@ def commit_shard(out: OutputDir, task: ShardTask, results: list[ChunkResult]) ->
         shard.seconds += result.seconds
     shard.stage_seconds["read"] += task.read_seconds
     failpoint("frames-committed")
-    try:
+    with writing_out():
         out.commit_lines(out.shard_path(task.number), [line for r in results for line in r.lines])
         out.commit_lines(out.rejects_path(task.number), [line for r in results for line in r.reject_lines])
         out.commit_marker(task.number, {**shard.counts(), "input_sha256": task.input_sha256})
-    except OSError as exc:
-        raise OutputWriteError(exc.strerror or str(exc)) from exc
     return shard
 
 

@@ -2,17 +2,20 @@
 
 A name means configs/<kind>s/NAME.yaml of the package; a path to a .yaml
 file is read as is. What a preset or profile means is up to its reader
-(t2vid.parsers, t2vid.budget); this module only finds and parses the files.
+(t2vid.parsers, t2vid.budget), whose dataclass says which keys and values a
+file may hold; this module finds and parses the files and checks them
+against that dataclass.
 """
 
 from __future__ import annotations
 
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 import yaml
 
 from t2vid.errors import UsageError
-from t2vid.files import kind_of, not_regular, read_small_text
+from t2vid.files import not_regular, read_small_text
 
 
 def configs_dir(kind: str) -> Path:
@@ -29,71 +32,68 @@ def configs_dir(kind: str) -> Path:
     return Path(str(resources.files("t2vid.configs"))) / kind
 
 
-# What a preset or profile file may hold: key -> (type name, required). Checked when the file is read,
-# so a bad value is a usage error naming the file, not a failure in a worker.
-NAMED_CONFIG_KEYS: dict[str, dict[str, tuple[str, bool]]] = {
-    "preset": {
-        "name": ("str", False),
-        "description": ("str", True),
-        "parser": ("str", True),
-        "fields": ("mapping", True),
-        "instruction_template": ("template", False),
-        "min_context_words": ("count", False),
-        "options": ("mapping", False),
-        "whitespace_by_dataset": ("mapping", False),
-    },
-    "profile": {
-        "name": ("str", False),
-        "description": ("str", True),
-        "source": ("str", False),
-        "max_frames": ("count", False),
-        "tokens_per_frame": ("count", False),
-        "max_tokens": ("count", False),
-        "processor": ("mapping", False),  # its keys depend on its family: checked by t2vid.budget
-        "template_tokens": ("count", False),
-        "turn_tokens": ("count", False),
-    },
+# The kinds of value a file may give a field, by the field's annotation; `metadata={"kind": ...}` names another.
+_KINDS = {"str": "str", "int": "count", "float": "number", "bool": "bool"}  # any other annotation: a mapping
+_KIND_WORDS = {
+    "str": "a string",
+    "mapping": "a mapping",
+    "count": "a whole number of 0 or more",
+    "number": "a number of 0 or more",
+    "bool": "true or false",
+    "template": "a string with a {question} placeholder",
 }
-_KIND_WORDS = {"str": "a string", "mapping": "a mapping", "count": "a whole number of 0 or more", "template": "a string with a {question} placeholder"}
+TEMPLATE = {"kind": "template"}  # field metadata: a string with a {question} placeholder
 
 
 def _value_ok(value, kind: str) -> bool:
-    if kind == "count":
-        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if kind in ("count", "number"):
+        number = int if kind == "count" else (int, float)
+        return isinstance(value, number) and not isinstance(value, bool) and value >= 0
     if kind == "mapping":
         return isinstance(value, dict)
+    if kind == "bool":
+        return isinstance(value, bool)
     if kind == "template":
         return isinstance(value, str) and "{question}" in value
     return isinstance(value, str)
 
 
-def check_named_config(kind: str, path: Path, data: dict) -> None:
-    """Keys and value types of a preset or profile file, with the same rules as the flags they stand beside."""
-    spec = NAMED_CONFIG_KEYS[kind]
+def check_fields(cls, data: dict, where: str, prefix: str = "") -> None:
+    """`data` as the keyword arguments of dataclass `cls`: no unknown keys, none missing, every value of its field's kind.
+
+    The dataclass is the one table of what a preset, a profile or a processor
+    may hold, so a bad value is a usage error naming the file, not a failure
+    in a worker. A field without a default is required; None is allowed where
+    the annotation allows it.
+    """
+    spec = {f.name: f for f in fields(cls)}
     unknown = sorted(str(key) for key in data if key not in spec)
     if unknown:
-        raise UsageError(f"{kind} file {path}: unknown key(s) {', '.join(unknown)}; a {kind} has {', '.join(spec)}")
-    for key, (value_kind, required) in spec.items():
+        raise UsageError(f"{where}: unknown key(s) {', '.join(prefix + key for key in unknown)}; known: {', '.join(prefix + key for key in spec)}")
+    for key, f in spec.items():
+        annotation = str(f.type)
+        kind = f.metadata.get("kind") or _KINDS.get(annotation.removesuffix(" | None"), "mapping")
         if key not in data:
-            if required:
-                raise UsageError(f"{kind} file {path}: missing `{key}` ({_KIND_WORDS[value_kind]}" + (", one line saying what it is for)" if key == "description" else ")"))
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise UsageError(f"{where}: missing `{prefix}{key}` ({_KIND_WORDS[kind]}" + (", one line saying what it is for)" if key == "description" else ")"))
             continue
         value = data[key]
-        if value is None and not required and value_kind != "mapping":
+        if value is None and annotation.endswith(" | None"):
             continue
-        if not _value_ok(value, value_kind):
-            raise UsageError(f"{kind} file {path}: {key} must be {_KIND_WORDS[value_kind]}, not {value!r}")
+        if not _value_ok(value, kind):
+            raise UsageError(f"{where}: {prefix}{key} must be {_KIND_WORDS[kind]}, not {value!r}")
 
 
-def read_named_config(name_or_path: str, kind: str) -> tuple[Path, dict]:
-    """A preset or profile by name (configs/<kind>s/NAME.yaml) or by YAML path, as a checked mapping with its name.
+def read_named_config(name_or_path: str, kind: str, cls) -> tuple[Path, dict]:
+    """A preset or profile by name (configs/<kind>s/NAME.yaml) or by YAML path, checked as the fields of `cls`, with its name.
 
     Only a regular file is read (a FIFO or device is named, never read), and at most MAX_SMALL_FILE bytes.
     """
     folder = configs_dir(f"{kind}s")
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") and kind_of(path) not in ("file", "missing"):
-        raise UsageError(not_regular(path, f"{kind} file"))
+    special = not_regular(path, f"{kind} file") if path.suffix in (".yaml", ".yml") else None
+    if special:
+        raise UsageError(special)
     if not (path.suffix in (".yaml", ".yml") and path.is_file()):
         path = folder / f"{name_or_path}.yaml"
     if not path.is_file():
@@ -105,6 +105,6 @@ def read_named_config(name_or_path: str, kind: str) -> tuple[Path, dict]:
         raise UsageError(f"{kind} file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise UsageError(f"{kind} file {path} must be a mapping of keys to values")
-    check_named_config(kind, path, data)
     data.setdefault("name", path.stem)
+    check_fields(cls, data, f"{kind} file {path}")
     return path, data

@@ -7,7 +7,6 @@ instead of redone, so re-running a killed command finishes the job.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from collections import Counter
@@ -21,7 +20,7 @@ from t2vid.adapt import Adapter
 from t2vid.budget import Budget
 from t2vid.config import RUNTIME_KEYS, SynthConfig
 from t2vid.engines import get_engine
-from t2vid.errors import OutputWriteError, UsageError
+from t2vid.errors import OutputWriteError, UsageError, writing_out
 from t2vid.fonts import font_package_for
 from t2vid.pipeline import (
     ChunkResult,
@@ -60,10 +59,11 @@ class SynthError(RuntimeError):
 
 def synth(config: SynthConfig) -> RunSummary:
     """Run the whole pipeline for `config`; the Python API behind `t2vid synth`."""
+    config.validate()  # a SynthConfig built in Python gets the checks build_config gives the flags
     config = replace(config, output=str(Path(config.output).resolve()))  # workers may run elsewhere (Ray)
     sources = resolve_sources(config.sources, exclude=config.output)
     names = tuple(s.name for s in sources)
-    Adapter(config, names)  # fail on a bad preset or template before touching OUT
+    Adapter(config, names)  # fail on a bad preset before touching OUT
     Budget(config.profile, config.max_frames, config.min_frames, config.tokenizer)
     out = OutputDir(config.output)
     repair = _claim_output(out, config)
@@ -95,11 +95,9 @@ def synth(config: SynthConfig) -> RunSummary:
             progress.update(chunk_result, summary, summary.frames_resumed)
         progress.close()
         summary.shards.sort()
-        try:
+        with writing_out():
             _remove_stale(out, summary)
             files = len(own_files(out.root, "frames"))
-        except OSError as exc:
-            raise OutputWriteError(exc.strerror or str(exc)) from exc
         summary.frames_reused, summary.frame_files_written = summary.frames - files, files
         summary.seconds = time.perf_counter() - started
         _write_manifest(out, _manifest(config, summary, status="complete"))
@@ -118,10 +116,8 @@ def synth(config: SynthConfig) -> RunSummary:
 
 
 def _write_manifest(out: OutputDir, manifest: dict) -> None:
-    try:
+    with writing_out():
         out.write_manifest(manifest)
-    except OSError as exc:
-        raise OutputWriteError(exc.strerror or str(exc)) from exc
 
 
 def _claim_output(out: OutputDir, config: SynthConfig) -> bool:

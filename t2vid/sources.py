@@ -132,6 +132,7 @@ def resolve_sources(specs: tuple[str, ...] | list[str], exclude: str | os.PathLi
     sources: list[Source] = []
     seen: set[Path] = set()
     names: set[str] = set()
+    owned: dict[Path, bool] = {}  # folder -> holds a t2vid ownership marker
 
     def add(files, spec: str, base: Path, expanded: bool = True) -> None:
         for file in files:
@@ -142,7 +143,7 @@ def resolve_sources(specs: tuple[str, ...] | list[str], exclude: str | os.PathLi
             in_output = skip is not None and real.is_relative_to(skip)
             if in_output and not expanded:
                 raise UsageError(f"input {file} lies inside the output directory {skip}; move it out or pick another -o")
-            if real not in seen and not in_output and not (expanded and _inside_t2vid_output(real)):
+            if real not in seen and not in_output and not (expanded and _inside_t2vid_output(real, owned)):
                 seen.add(real)
                 name = _dataset_name(Path(file), base, names)
                 names.add(name)
@@ -176,9 +177,14 @@ def resolve_sources(specs: tuple[str, ...] | list[str], exclude: str | os.PathLi
     return sources
 
 
-def _inside_t2vid_output(path: Path) -> bool:
-    """Files of a t2vid output are never input of a directory or glob."""
-    return any(owner_of(parent) is not None for parent in path.parents)
+def _inside_t2vid_output(path: Path, owned: dict[Path, bool]) -> bool:
+    """Files of a t2vid output are never input of a directory or glob; `owned` keeps each folder's answer for its other files."""
+    for parent in path.parents:
+        if parent not in owned:
+            owned[parent] = owner_of(parent) is not None
+        if owned[parent]:
+            return True
+    return False
 
 
 def _fixed_prefix(parts: tuple[str, ...]) -> list[str]:

@@ -1,4 +1,4 @@
-"""One sample's way after adapt: segment (within the budget), render, write.
+"""One sample's way after adapt: segment (within the budget), tasks (with --tasks), render, write.
 
 Each step takes what the step before returned and gives back its own typed
 result or a Reject; pipeline.ShardWorker runs them in order, guards, counts
@@ -17,7 +17,7 @@ from t2vid import tasks
 from t2vid.adapt import Sample
 from t2vid.budget import Budget
 from t2vid.config import SynthConfig
-from t2vid.errors import OutputWriteError
+from t2vid.errors import writing_out
 from t2vid.fonts import resolve_face
 from t2vid.layout import Layouter
 from t2vid.rejects import Reject
@@ -173,10 +173,8 @@ class SampleStages:
         extension = style.image_format
         written = 0
         if rendered.encoded:
-            try:
+            with writing_out():
                 committed = out.commit_frames(rendered.key, list(rendered.encoded), extension)
-            except OSError as exc:
-                raise OutputWriteError(exc.strerror or str(exc)) from exc
             written = len(rendered.encoded) if committed else 0
         folder = out.frame_dir(rendered.key).relative_to(out.root).as_posix()
         names = [out.frame_name(i, len(frame_texts), extension) for i in range(len(frame_texts))]

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
 
-from t2vid.charset import CJK_CLASS
+from t2vid.charset import CJK_CLASS, is_cjk
 from t2vid.phrasings import (
     CHOICE_HEAD,
     CHOICE_HINT,
@@ -435,7 +435,7 @@ def make_count(draw: _Draw) -> Task | None:
 
 
 def _is_han(char: str) -> bool:
-    return char.isalpha() and re.match(f"[{CJK_CLASS}]", char) is not None
+    return char.isalpha() and is_cjk(char)
 
 
 def make_before_after(draw: _Draw) -> Task | None:

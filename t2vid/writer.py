@@ -137,7 +137,8 @@ def _files_below(root: Path, path: Path) -> set[str]:
         return {path.relative_to(root).as_posix()} if os.path.lexists(path) else set()
     found = set()
     for parent, _, names in os.walk(path):
-        found.update((Path(parent) / name).relative_to(root).as_posix() for name in names)
+        prefix = Path(parent).relative_to(root).as_posix()  # once per folder, as in own_files
+        found.update(name if prefix == "." else f"{prefix}/{name}" for name in names)
     return found
 
 

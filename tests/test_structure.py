@@ -11,8 +11,8 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "t2vid"
-BASE_LAYER = ("t2vid.errors", "t2vid.config", "t2vid.presets", "t2vid.rejects")
-STAGES = ("t2vid.sources", "t2vid.adapt", "t2vid.parsers", "t2vid.segment", "t2vid.layout", "t2vid.measure", "t2vid.budget", "t2vid.render", "t2vid.stages", "t2vid.pipeline", "t2vid.writer", "t2vid.run", "t2vid.engines", "t2vid.exports", "t2vid.inspect")
+BASE_LAYER = ("t2vid.errors", "t2vid.config", "t2vid.presets", "t2vid.rejects", "t2vid.style", "t2vid.files")
+STAGES = ("t2vid.sources", "t2vid.adapt", "t2vid.parsers", "t2vid.segment", "t2vid.layout", "t2vid.measure", "t2vid.bidi", "t2vid.budget", "t2vid.tasks", "t2vid.phrasings", "t2vid.render", "t2vid.stages", "t2vid.pipeline", "t2vid.writer", "t2vid.run", "t2vid.progress", "t2vid.engines", "t2vid.exports", "t2vid.inspect")
 
 
 def module_name(path: Path) -> str:

@@ -110,3 +110,16 @@ def test_preview_refuses_a_sheet_name_that_is_not_png(tmp_path, capsys):
     assert run_cli(["preview", out, "-o", tmp_path / "x.txt"]) == 2
     _one_line(capsys, ".png")
     assert not (tmp_path / "x.txt").exists()
+
+
+@pytest.mark.parametrize("settings,message", [
+    ({"words_per_frame": 0}, "--words-per-frame must be at least 1"),
+    ({"instruction_template": "no placeholder"}, "{question}"),
+])
+def test_a_synth_config_built_in_python_is_checked_like_flags(tmp_path, settings, message):
+    from t2vid import SynthConfig, synth
+    from t2vid.errors import UsageError
+
+    with pytest.raises(UsageError, match=message):
+        synth(SynthConfig(sources=(str(GENERIC),), output=str(tmp_path / "o"), workers=1, quiet=True, **settings))
+    assert not (tmp_path / "o").exists()

@@ -16,7 +16,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Protocol, Union
+from typing import Any, Iterable, Protocol, Sequence, Union
 
 from t2vid.errors import UsageError
 from t2vid.writer import StagedFile, write_atomic
@@ -244,3 +244,15 @@ class KeyMaker:
 
 def frames_digest(paths: Iterable[Union[Path, str]]) -> bytes:
     return hashlib.sha1("\n".join(str(path) for path in paths).encode("utf-8")).digest()
+
+
+def padded_frames(frames: Sequence, factor: int) -> tuple:
+    """The last frame repeated up to a multiple of `factor`, and to at least `factor` frames.
+
+    For readers that sample a video's frames in groups of `factor`
+    (qwen-vl-utils pairs them), so that every frame listed is one the model sees.
+    """
+    if factor <= 1 or not frames:
+        return tuple(frames)
+    target = max(factor, -(-len(frames) // factor) * factor)
+    return tuple(frames) + (frames[-1],) * (target - len(frames))

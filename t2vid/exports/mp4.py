@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Sequence, Union
 
 from t2vid.errors import UsageError
-from t2vid.exports.base import ExportError, ExportOptions, Format, Item, KeyMaker, VideoFile, Writer, fps_value, frames_digest
+from t2vid.exports.base import ExportError, ExportOptions, Format, Item, KeyMaker, VideoFile, Writer, fps_value, frames_digest, padded_frames
 from t2vid.exports.items import metadata
 from t2vid.writer import StagedFile
 
@@ -77,14 +77,6 @@ def encode_mp4(frames: Sequence[Union[Path, str]], path: Path, fps: float) -> No
                 raise ExportError(f"{path.name}: no frames to encode")
             for packet in stream.encode():
                 container.mux(packet)
-
-
-def padded_frames(frames: tuple, factor: int) -> tuple:
-    """The last frame repeated up to a multiple of `factor`, and to at least `factor` frames."""
-    if factor <= 1 or not frames:
-        return tuple(frames)
-    target = max(factor, -(-len(frames) // factor) * factor)
-    return tuple(frames) + (frames[-1],) * (target - len(frames))
 
 
 class VideoEncoder:

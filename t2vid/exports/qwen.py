@@ -11,15 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from t2vid.exports.base import ExportOptions, Frames, Item, Placer, RowFormat, VideoFile, fps_value
+from t2vid.exports.base import ExportOptions, Frames, Item, Placer, RowFormat, VideoFile, fps_value, padded_frames
 from t2vid.exports.chat import QWEN_CHAT
-
-FRAME_FACTOR = 2
-
-
-def even_frames(paths: list[str]) -> list[str]:
-    return paths + paths[-1:] * (-len(paths) % FRAME_FACTOR)
-
 
 class QwenFormat(RowFormat):
     name = "qwen"
@@ -33,7 +26,7 @@ class QwenFormat(RowFormat):
             if isinstance(item.media.path, Path):  # t2vid's own mp4: sampled at its own rate, every frame is kept
                 video["fps"] = fps_value(options.fps)
         else:
-            video = {"type": "video", "video": even_frames([place(path) for path in item.media.paths]), "sample_fps": fps_value(options.fps)}
+            video = {"type": "video", "video": list(padded_frames([place(path) for path in item.media.paths], self.video_frame_factor)), "sample_fps": fps_value(options.fps)}
         return {"messages": QWEN_CHAT.messages(item.turns, [video])}
 
     def parse(self, row: dict) -> Item | None:

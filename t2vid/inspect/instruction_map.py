@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.inspect.diversity import ngrams, sentence_embeddings, tokenize
 
 MAP_POINTS = 1500

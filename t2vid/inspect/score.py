@@ -17,12 +17,12 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.output import read_output
+from t2vid.tasks import LETTERS
 
 FRAME_BUCKETS = ((1, 2), (3, 4), (5, 8), (9, 16), (17, 32), (33, 64), (65, None))
-LETTERS = "ABCDE"
-_LETTER = re.compile(r"\(?([A-E])\)?(?:[\s.)\]:：、]|$)")
+_LETTER = re.compile(rf"\(?([{LETTERS}])\)?(?:[\s.)\]:：、]|$)")  # "B", "B.", "(B)": the letter of an option
 
 
 @dataclass

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from t2vid.config import UsageError
+from t2vid.errors import UsageError
 from t2vid.output import (
     ManifestError,
     frame_path,

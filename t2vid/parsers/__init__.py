@@ -18,17 +18,14 @@ def list_presets() -> dict[str, Preset]:
 
 
 def load_preset(name_or_path: str) -> Preset:
-    path, data = read_named_config(name_or_path, "preset")
-    if data.get("parser") not in PARSERS:
-        raise UsageError(f"preset {path.stem}: unknown parser {data.get('parser')!r}")
-    try:
-        preset = Preset(**data)
-    except TypeError as exc:
-        raise UsageError(f"preset {path}: {exc}") from None
-    bad = {k: v for k, v in dict(preset.whitespace_by_dataset or {}).items() if v not in WHITESPACE_MODES}
-    if not isinstance(preset.whitespace_by_dataset, dict) or bad:
-        raise UsageError(f"preset {path.stem}: `whitespace_by_dataset` maps dataset names to one of {', '.join(WHITESPACE_MODES)} (got {bad or preset.whitespace_by_dataset!r})")
-    missing = [key for key in PARSER_FIELDS[preset.parser] if not isinstance(preset.fields, dict) or key not in preset.fields]
+    path, data = read_named_config(name_or_path, "preset", Preset)
+    if data["parser"] not in PARSERS:
+        raise UsageError(f"preset {path.stem}: unknown parser {data['parser']!r}")
+    preset = Preset(**data)
+    bad = {k: v for k, v in preset.whitespace_by_dataset.items() if v not in WHITESPACE_MODES}
+    if bad:
+        raise UsageError(f"preset {path.stem}: `whitespace_by_dataset` maps dataset names to one of {', '.join(WHITESPACE_MODES)} (got {bad!r})")
+    missing = [key for key in PARSER_FIELDS[preset.parser] if key not in preset.fields]
     if missing:
         raise UsageError(f"preset {path.stem}: `fields` must name {', '.join(missing)} for parser {preset.parser}")
     return preset

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from t2vid.charset import is_invisible
+from t2vid.presets import TEMPLATE
 from t2vid.rejects import Rejected
 
 
@@ -20,7 +21,7 @@ class Preset:
     description: str
     parser: str
     fields: dict
-    instruction_template: str | None = None
+    instruction_template: str | None = field(default=None, metadata=TEMPLATE)
     min_context_words: int = 0
     options: dict = field(default_factory=dict)
     whitespace_by_dataset: dict = field(default_factory=dict)  # dataset or subset name -> whitespace mode
