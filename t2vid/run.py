@@ -66,6 +66,8 @@ def synth(config: SynthConfig) -> RunSummary:
     Adapter(config, names)  # fail on a bad preset before touching OUT
     Budget(config.profile, config.max_frames, config.min_frames, config.tokenizer)
     out = OutputDir(config.output)
+    created = not out.root.exists()  # a usage error before anything is committed leaves OUT as it was: gone, or empty
+    was_empty = created or (out.root.is_dir() and not any(out.root.iterdir()))
     repair = _claim_output(out, config)
     if not config.quiet and not config.sources:
         print(f"t2vid: no SOURCE given; using the built-in sample dataset ({BUILTIN_SAMPLE})", file=sys.stderr)
@@ -106,6 +108,8 @@ def synth(config: SynthConfig) -> RunSummary:
     except UsageError:
         if not own_files(out.root, "shards"):  # nothing to resume: leave no manifest that would refuse the corrected command
             (out.root / MANIFEST).unlink(missing_ok=True)
+            if was_empty:
+                out.withdraw(remove_root=created)
         raise
     except (SynthError, KeyboardInterrupt):
         raise

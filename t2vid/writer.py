@@ -227,6 +227,20 @@ class OutputDir:
             return False
         return True
 
+    def withdraw(self, remove_root: bool) -> None:
+        """Undo what a run that committed nothing put in OUT: its empty layout folders, lock and marker, and OUT itself if the run made it."""
+        for sub in ("shards", "rejects", "frames", TMP_DIR):
+            try:
+                (self.root / sub).rmdir()
+            except OSError:  # not empty or not there: leave it
+                pass
+        remove_own_files(self.root, [MANIFEST, LOCK, OWNER_FILE])
+        if remove_root:
+            try:
+                self.root.rmdir()
+            except OSError:
+                pass
+
     def clear_temporary(self) -> None:
         """Leftovers of a killed run: never committed, safe to delete before workers start."""
         shutil.rmtree(self.root / TMP_DIR, ignore_errors=True)

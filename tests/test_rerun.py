@@ -88,6 +88,18 @@ def test_usage_error_found_while_reading_leaves_no_running_manifest(tmp_path, ca
     assert _run(good, out) == 0
 
 
+def test_usage_error_found_while_reading_leaves_out_as_it_was(tmp_path, capsys):
+    garbage = tmp_path / "bad.parquet"
+    garbage.write_bytes(b"this is not parquet at all" * 10)
+    new, empty = tmp_path / "new", tmp_path / "empty"
+    empty.mkdir()
+    for out in (new, empty):
+        assert main(["synth", str(garbage), "-o", str(out), *FAST]) == 2
+    capsys.readouterr()
+    assert not new.exists()  # made by the run, taken away with it
+    assert list(empty.iterdir()) == []  # the user's empty folder, empty again
+
+
 def test_garbage_parquet_prints_one_line_only(tmp_path):
     garbage = tmp_path / "bad.parquet"
     garbage.write_bytes(b"PAR1" + b"\x00" * 100 + b"PAR1")
