@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from t2vid.bidi import may_be_bidi, paragraph_levels, visual_order
-from t2vid.charset import CLOSING, KEPT_INVISIBLE, SIMPLE_WORD, is_cjk, is_invisible, split_cjk
+from t2vid.charset import CLOSING, KEPT_INVISIBLE, SIMPLE_WORD, has_cjk, is_invisible, split_cjk
 from t2vid.measure import Measured, MeasuredUnit, Measurer, Unit
 from t2vid.style import RenderStyle
 
@@ -30,6 +30,7 @@ TAB_SIZE = 4  # preserve mode: frames are narrow, and 4 is what most code is ind
 WORD_CACHE_SIZE = 16_384  # words per cache generation (two are kept)
 _known_words: dict[tuple[str, int, int, int], tuple[Unit, ...]] = {}  # (word, spaces, line break, indent) -> its units, per process
 _older_words: dict[tuple[str, int, int, int], tuple[Unit, ...]] = {}
+_known_pieces: dict[tuple[str, int], Unit] = {}  # (piece, indent) -> the unit of a piece after a word's first
 
 
 def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
@@ -91,14 +92,25 @@ def _word_units(word: str, spaces: int, line_break: int, levels, space_level: in
         word = "".join(word[k] for k in kept)
     simple = SIMPLE_WORD.fullmatch(word) is not None
     pieces = [word] if simple else split_cjk(word)
-    split = _split_levels(pieces, levels) if levels is not None else [(piece, 0, False) for piece in pieces]
-    units = []
-    for k, (piece, level, joined) in enumerate(split):
-        first = k == 0
-        sentence_end = piece.rstrip(_AFTER_SENTENCE_END)[-1:] in SENTENCE_END
-        cjk = not simple and any(is_cjk(c) for c in piece)
-        units.append(Unit(piece, spaces if first else 0, sentence_end, cjk, line_break if first else 0, level, space_level if first else level, rtl, joined, indent))
-    return tuple(units)
+    if levels is None:  # left to right: a piece after the first depends on its text and the indentation only
+        return (_unit(pieces[0], spaces, line_break, 0, space_level, rtl, False, indent, simple),) + tuple([_inner_unit(piece, indent) for piece in pieces[1:]])
+    return tuple(_unit(piece, spaces if k == 0 else 0, line_break if k == 0 else 0, level, space_level if k == 0 else level, rtl, joined, indent, simple) for k, (piece, level, joined) in enumerate(_split_levels(pieces, levels)))
+
+
+def _unit(piece: str, spaces: int, line_break: int, level: int, space_level: int, rtl: bool, joined: bool, indent: int, simple: bool = False) -> Unit:
+    sentence_end = piece.rstrip(_AFTER_SENTENCE_END)[-1:] in SENTENCE_END
+    return Unit(piece, spaces, sentence_end, not simple and has_cjk(piece), line_break, level, space_level, rtl, joined, indent)
+
+
+def _inner_unit(piece: str, indent: int) -> Unit:
+    """A piece inside a left-to-right word (most often one CJK character), made once per process."""
+    key = (piece, indent)
+    unit = _known_pieces.get(key)
+    if unit is None:
+        if len(_known_pieces) >= WORD_CACHE_SIZE:
+            _known_pieces.clear()
+        unit = _known_pieces[key] = _unit(piece, 0, 0, 0, 0, False, False, indent)
+    return unit
 
 
 def _split_levels(pieces: list[str], levels) -> list[tuple[str, int, bool]]:
@@ -141,7 +153,7 @@ class Line:
     def text(self) -> str:
         """The characters actually drawn (missing glyphs are left out), with preserved indentation."""
         indent = " " * self.units[0].unit.space_before if self.units and self.units[0].unit.newlines else ""
-        return indent + "".join((" " * p.unit.space_before if n else "") + "".join(r.text for r in p.measured.runs) for n, p in enumerate(self.units))
+        return indent + "".join([" " * p.unit.space_before + p.measured.text if n else p.measured.text for n, p in enumerate(self.units)])
 
 
 @dataclass(frozen=True)
