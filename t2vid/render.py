@@ -49,9 +49,10 @@ class Renderer:
                 x0, top, x1, bottom = run.ink
                 if x1 <= x0 or bottom <= top:  # spaces and marks without ink
                     continue
-                colour, mask, run_size = self._mask(run)
-                stamps.append((colour, mask, run.dx + x0, top, run.dx + x1, bottom))
-                size += run_size
+                colour, mask, (x0, top) = self._mask(run)
+                width, height = mask.size
+                stamps.append((colour, mask, run.dx + x0, top, run.dx + x0 + width, top + height))
+                size += _size(width, height, 1 + (colour.bands if colour is not None else 0))
             entry = (measured, tuple(stamps), size)
         if self._stamp_bytes > STAMP_CACHE_BYTES:  # two generations: frequent words survive, memory stays bounded
             self._older_stamps, self._stamps, self._stamp_bytes = self._stamps, {}, 0
@@ -60,19 +61,19 @@ class Renderer:
         return entry
 
     def _mask(self, run: Run) -> tuple:
-        """The run's ink (its box must not be empty), drawn: (None, coverage mask), or (colour image, alpha) for a colour bitmap font such as emoji; and its size in bytes."""
+        """The run's ink (its box must not be empty), drawn: (None, coverage mask) or, for a colour bitmap font such as emoji, (colour core, alpha); and the mask's top-left corner relative to pen and baseline."""
         x0, top, x1, bottom = run.ink
         font = load_font(run.face, self.style.font_size, run.shaped)
         direction = {"direction": "rtl"} if run.rtl else {}
         if bitmap_strike(run.face):
             colour, alpha = self._bitmap_glyphs(run, font, direction)
-            return colour.im, alpha.im, _size(x1 - x0, bottom - top, 1 + len(colour.getbands()))
-        mask = Image.new("L", (x1 - x0, bottom - top), 0)
+            return colour.im, alpha.im, (x0, top)
         if run.face.builtin:
+            mask = Image.new("L", (x1 - x0, bottom - top), 0)
             ImageDraw.Draw(mask).text((-x0, -top - _builtin_ascent(font)), run.text, fill=255, font=font)
-        else:
-            ImageDraw.Draw(mask).text((-x0, -top), run.text, fill=255, font=font, anchor="ls", **direction)
-        return None, mask.im, _size(x1 - x0, bottom - top, 1)
+            return None, mask.im, (x0, top)
+        mask, corner = font.getmask2(run.text, mode="L", anchor="ls", **direction)  # the coverage ImageDraw.text would paint, without its wrappers
+        return None, mask, corner
 
     def _bitmap_glyphs(self, run: Run, font, direction: dict) -> tuple[Image.Image, Image.Image]:
         """Drawn at the font's one strike size, then scaled to the run's ink box (the layouter scaled the box alike)."""
