@@ -12,6 +12,7 @@ runs of Arabic or Hebrew text land where a reader expects them.
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -138,7 +139,14 @@ class PlacedUnit(NamedTuple):
 
 @dataclass(frozen=True)
 class Line:
-    units: tuple[PlacedUnit, ...]
+    """One drawn line: its units, their pen x relative to the left margin, and their shared baseline.
+
+    Stored compactly: a long context keeps an entry per word of every frame until its sample is written.
+    """
+
+    items: tuple[MeasuredUnit, ...]
+    xs: array  # pen x of each item, as machine integers
+    baseline: int  # absolute y
     mark: PlacedUnit | None = None  # preserve mode: drawn before a line that continues a wrapped source line
 
     @property
@@ -146,14 +154,16 @@ class Line:
         return self.mark is not None
 
     @property
-    def drawn(self) -> tuple[PlacedUnit, ...]:
-        return (self.mark,) + self.units if self.mark else self.units
+    def units(self) -> tuple[PlacedUnit, ...]:
+        """Each unit with its position (built on demand: drawing and packing read `items` and `xs`)."""
+        return tuple(PlacedUnit(u, m, x, self.baseline) for x, (u, m) in zip(self.xs, self.items))
 
     @property
     def text(self) -> str:
         """The characters actually drawn (missing glyphs are left out), with preserved indentation."""
-        indent = " " * self.units[0].unit.space_before if self.units and self.units[0].unit.newlines else ""
-        return indent + "".join([" " * p.unit.space_before + p.measured.text if n else p.measured.text for n, p in enumerate(self.units)])
+        items = self.items
+        indent = " " * items[0].unit.space_before if items and items[0].unit.newlines else ""
+        return indent + "".join([" " * u.space_before + m.text if n else m.text for n, (u, m) in enumerate(items)])
 
 
 @dataclass(frozen=True)
@@ -177,11 +187,25 @@ class FrameLayout:
     @property
     def new_words(self) -> int:
         """Words first shown in this frame (`count_words` of the text it adds)."""
-        return sum(not p.unit.joined for line in self.lines[self.overlap_lines :] for p in line.units)
+        return sum(not unit.joined for line in self.lines[self.overlap_lines :] for unit, _ in line.items)
+
+
+def _ink_rows(line: list[MeasuredUnit]) -> tuple[int, int, bool]:
+    """Top and bottom ink row of a line relative to its baseline, and whether it holds CJK (one pass: it runs for every line)."""
+    top, bottom, cjk = 1 << 30, -(1 << 30), False
+    for unit, m in line:
+        _, unit_top, _, unit_bottom = m.ink
+        if unit_top < top:
+            top = unit_top
+        if unit_bottom > bottom:
+            bottom = unit_bottom
+        if unit.cjk:
+            cjk = True
+    return top, bottom, cjk
 
 
 def _line_separator(line: Line) -> str:
-    return "\n" * max(1, line.units[0].unit.newlines if line.units else 1)
+    return "\n" * max(1, line.items[0].unit.newlines if line.items else 1)
 
 
 class Layouter:
@@ -280,7 +304,7 @@ class Layouter:
 
     def fill(self, items: list[MeasuredUnit], start: int, limit: int, carry: tuple[Line, ...] = ()) -> tuple[FrameLayout, int]:
         """Pack items[start:] into one frame after the carried lines, at most `limit` new units; return the frame and the next index."""
-        pending = [[MeasuredUnit(p.unit, p.measured) for p in line.units] for line in carry]  # carried lines are placed first, then new ones
+        pending = [list(line.items) for line in carry]  # carried lines are placed first, then new ones
         lines: list[tuple[list[MeasuredUnit], tuple[list[int], int, int]]] = []  # accepted lines with their extents
         baselines: list[tuple[int, int]] = []  # (baseline, ink bottom) per accepted line
         i, stop = start, min(len(items), start + limit)
@@ -295,10 +319,9 @@ class Layouter:
                 extent = self._line_extent(items, i, stop, wrap=True)
                 new = len(extent[0])
                 line = items[i : i + new]
-            top = min(m.ink[1] for _, m in line)
-            bottom = max(m.ink[3] for _, m in line)
+            top, bottom, cjk = _ink_rows(line)
             if baselines:
-                pitch = self.cjk_pitch if any(unit.cjk for unit, _ in line) else self.pitch
+                pitch = self.cjk_pitch if cjk else self.pitch
                 gap = self.pitch * max(0, line[0].unit.newlines - 1)  # blank lines before a paragraph
                 baseline = max(baselines[-1][0] + pitch, baselines[-1][1] - top + 1) + gap
             else:
@@ -340,9 +363,9 @@ class Layouter:
                 shift += (line_width - width) // 2
             elif align == "right":
                 shift += line_width - width
-            units = tuple([PlacedUnit(u, m, x + shift, baseline) for x, (u, m) in zip(xs, line)])
             mark_x = self._lead(*line[0])[1]
-            placed_lines.append(Line(units, PlacedUnit(Unit(measurer.mark.runs[0].text, 0), measurer.mark, shift + mark_x, baseline) if mark_x is not None else None))
+            mark = PlacedUnit(Unit(measurer.mark.runs[0].text, 0), measurer.mark, shift + mark_x, baseline) if mark_x is not None else None
+            placed_lines.append(Line(tuple(line), array("i", [x + shift for x in xs]), baseline, mark))
             for _, m in line:
                 if m.missing:
                     missing.update(m.missing)

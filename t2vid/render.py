@@ -93,13 +93,13 @@ class Renderer:
         for line in frame.lines:
             if line.mark is not None:
                 self._paste(canvas, line.mark, self._mark)
-            for placed in line.units:
-                measured = placed.measured
+            y = line.baseline
+            for x, (_, measured) in zip(line.xs, line.items):
                 entry = stamps_of.get(id(measured))
                 if entry is None or entry[0] is not measured:
                     entry = self._stamp(measured)
                     stamps_of = self._stamps  # a new generation may have started
-                x, y = left + placed.x, placed.baseline
+                x += left
                 for colour, mask, x0, top, x1, bottom in entry[1]:
                     # The core paste skips Image.paste's per-call checks: half the cost of drawing a frame.
                     canvas.paste(fg if colour is None else colour, (x + x0, y + top, x + x1, y + bottom), mask)

@@ -47,7 +47,7 @@ def segment(context: str, layouter: Layouter, segmenter: str = "words", words_pe
 
 
 def _carried_units(carry: tuple[Line, ...]) -> int:
-    return sum(len(line.units) for line in carry)
+    return sum(len(line.items) for line in carry)
 
 
 def _fill_with_progress(layouter: Layouter, items: list[MeasuredUnit], start: int, budget: int | None, carry: tuple[Line, ...]) -> tuple[FrameLayout, int]:
