@@ -15,7 +15,7 @@ from PIL import Image, ImageColor, ImageDraw
 from t2vid.fonts import bitmap_strike, load_font
 from t2vid.layout import FrameLayout, Layouter, PlacedUnit
 from t2vid.measure import Measured, Run
-from t2vid.png import encode_png
+from t2vid.png import encode_png, encode_png_rows
 from t2vid.style import RenderStyle
 
 STAMP_CACHE_BYTES = 16 << 20  # mask pixels plus objects per cache generation (two are kept): bounds a worker's memory
@@ -86,13 +86,28 @@ class Renderer:
         return colour, scaled.getchannel("A")
 
     def draw(self, frame: FrameLayout) -> Image.Image:
+        return self._draw(frame, 0)
+
+    def render(self, frame: FrameLayout) -> bytes:
+        """The frame's encoded bytes. An 8-bit grey PNG is drawn one column wider, that column all zeros: its
+        rows are then the PNG's scanlines with their filter-type byte, deflated without another copy."""
+        style = self.style
+        if style.image_format == "png" and style.mode == "L" and style.png_bits == 8:
+            scanlines = self._draw(frame, 1).tobytes()
+            return encode_png_rows(scanlines, style.width, style.height, "L", style.png_compress_level)
+        return self.encode(self.draw(frame))
+
+    def _draw(self, frame: FrameLayout, filter_column: int) -> Image.Image:
         """Paste each unit's cached masks: per unit a dictionary hit, per run one core paste at its known ink box."""
-        image = Image.new(self.style.mode, (self.style.width, self.style.height), self._bg)
+        style = self.style
+        image = Image.new(style.mode, (style.width + filter_column, style.height), self._bg)
         canvas, stamps_of, fg = image.im, self._stamps, self._fg
-        left = self.style.margin
+        if filter_column:
+            canvas.paste(0, (0, 0, filter_column, style.height))
+        left = style.margin + filter_column
         for line in frame.lines:
             if line.mark is not None:
-                self._paste(canvas, line.mark, self._mark)
+                self._paste(canvas, left, line.mark, self._mark)
             y = line.baseline
             for x, (_, measured) in zip(line.xs, line.items):
                 entry = stamps_of.get(id(measured))
@@ -105,8 +120,8 @@ class Renderer:
                     canvas.paste(fg if colour is None else colour, (x + x0, y + top, x + x1, y + bottom), mask)
         return image
 
-    def _paste(self, canvas, placed: PlacedUnit, fg) -> None:
-        x, y = self.style.margin + placed.x, placed.baseline
+    def _paste(self, canvas, left: int, placed: PlacedUnit, fg) -> None:
+        x, y = left + placed.x, placed.baseline
         for colour, mask, x0, top, x1, bottom in self._stamp(placed.measured)[1]:
             canvas.paste(fg if colour is None else colour, (x + x0, y + top, x + x1, y + bottom), mask)
 

@@ -162,7 +162,7 @@ class SampleStages:
         if self.out.has_frames(key):
             return Rendered(segmented, key, ())
         renderer = self.engines(segmented.style)[1]
-        return Rendered(segmented, key, tuple(renderer.encode(renderer.draw(frame)) for frame in seg.frames))
+        return Rendered(segmented, key, tuple(renderer.render(frame) for frame in seg.frames))
 
     def write(self, rendered: Rendered) -> Written:
         """Commit the frames (if new) and build the sample's record; a failed write to OUT stops the run."""
