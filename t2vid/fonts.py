@@ -24,6 +24,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from PIL import ImageFont, features
 
@@ -50,9 +51,8 @@ class FontError(ValueError):
     """A font the user named cannot be found or read."""
 
 
-@dataclass(frozen=True)
-class FontFace:
-    """One face of a font file: a path and, for .ttc collections, an index."""
+class FontFace(NamedTuple):
+    """One face of a font file: a path and, for .ttc collections, an index (a tuple: it keys every per-face cache)."""
 
     path: str
     index: int = 0
@@ -282,6 +282,20 @@ def bitmap_strike(face: FontFace) -> int | None:
     except Exception:  # noqa: BLE001 - an unreadable font is reported when it is opened
         return None
     return max(sizes) if sizes else None
+
+
+@functools.lru_cache(maxsize=None)
+def kerns_in_basic_layout(face: FontFace) -> bool:
+    """Whether FreeType kerns pairs of this face without shaping: it reads only a TrueType `kern` table."""
+    if face.builtin:
+        return False
+    from fontTools.ttLib import TTFont
+
+    try:
+        with TTFont(face.path, fontNumber=face.index, lazy=True) as font:
+            return "kern" in font
+    except Exception:  # noqa: BLE001 - an unreadable font is reported when it is opened
+        return True
 
 
 @functools.lru_cache(maxsize=None)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from t2vid.bidi import may_be_bidi, paragraph_levels, visual_order
+from t2vid.caches import Generations
 from t2vid.charset import CLOSING, KEPT_INVISIBLE, SIMPLE_WORD, has_cjk, is_invisible, split_cjk
 from t2vid.measure import Measured, MeasuredUnit, Measurer, Unit
 from t2vid.style import RenderStyle
@@ -28,10 +29,9 @@ _CLOSING_NOT_END = "".join(CLOSING - SENTENCE_END)
 _AFTER_SENTENCE_END = _CLOSING_NOT_END + "".join(KEPT_INVISIBLE)  # may follow the full stop of a sentence-final piece
 _TOKEN = re.compile(r"\S+")
 TAB_SIZE = 4  # preserve mode: frames are narrow, and 4 is what most code is indented with
-WORD_CACHE_SIZE = 16_384  # words per cache generation (two are kept)
-_known_words: dict[tuple[str, int, int, int], tuple[Unit, ...]] = {}  # (word, spaces, line break, indent) -> its units, per process
-_older_words: dict[tuple[str, int, int, int], tuple[Unit, ...]] = {}
-_known_pieces: dict[tuple[str, int], Unit] = {}  # (piece, indent) -> the unit of a piece after a word's first
+WORD_CACHE_SIZE = 32_768  # words per cache generation
+_known_words: Generations[tuple[Unit, ...]] = Generations(WORD_CACHE_SIZE)  # (word, spaces, line break, indent) -> its units, per process
+_known_pieces: Generations[Unit] = Generations(WORD_CACHE_SIZE)  # (piece, indent) -> the unit of a piece after a word's first
 
 
 def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
@@ -42,7 +42,6 @@ def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
     lines and preserve modes each source line is a bidi paragraph (a newline
     is a paragraph separator in UAX #9); in collapse mode the whole text is.
     """
-    global _known_words, _older_words
     units: list[Unit] = []
     preserve, lines = whitespace == "preserve", whitespace == "lines"
     newlines = int(preserve)  # preserve keeps the first line's indentation too
@@ -68,14 +67,9 @@ def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
                 pieces = _word_units(word, spaces, line_break, levels[starts[n] : ends[n]], levels[starts[n] - 1] if starts[n] else 0, rtl, indent)
             else:  # a word's units depend only on these, and a document repeats most of its words
                 key = (word, spaces, line_break, indent)
-                pieces = _known_words.get(key)
+                pieces = _known_words.current.get(key)
                 if pieces is None:
-                    pieces = _older_words.get(key)
-                    if pieces is None:
-                        pieces = _word_units(word, spaces, line_break, None, 0, False, indent)
-                    if len(_known_words) >= WORD_CACHE_SIZE:  # two generations: frequent words survive, memory stays bounded
-                        _older_words, _known_words = _known_words, {}
-                    _known_words[key] = pieces
+                    pieces = _known_words.fill(key, lambda: _word_units(word, spaces, line_break, None, 0, False, indent))
             if pieces:
                 units.extend(pieces)
                 newlines = 0
@@ -106,11 +100,9 @@ def _unit(piece: str, spaces: int, line_break: int, level: int, space_level: int
 def _inner_unit(piece: str, indent: int) -> Unit:
     """A piece inside a left-to-right word (most often one CJK character), made once per process."""
     key = (piece, indent)
-    unit = _known_pieces.get(key)
+    unit = _known_pieces.current.get(key)
     if unit is None:
-        if len(_known_pieces) >= WORD_CACHE_SIZE:
-            _known_pieces.clear()
-        unit = _known_pieces[key] = _unit(piece, 0, 0, 0, 0, False, False, indent)
+        unit = _known_pieces.fill(key, lambda: _unit(piece, 0, 0, 0, 0, False, False, indent))
     return unit
 
 

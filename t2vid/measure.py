@@ -16,12 +16,13 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from t2vid.charset import CLOSING, KEPT_INVISIBLE, needs_shaping
-from t2vid.fonts import FontChain, FontFace, bitmap_strike, coverage, load_font, resolve_face
+from t2vid.caches import MISSING, Generations
+from t2vid.charset import CLOSING, KEPT_INVISIBLE, SEPARABLE_CJK, needs_shaping
+from t2vid.fonts import FontChain, FontFace, bitmap_strike, coverage, kerns_in_basic_layout, load_font, resolve_face
 from t2vid.style import RenderStyle, default_family
 
 CONTINUATION_MARK = "↪"  # preserve mode: starts a line that continues a wrapped source line
-MEASURE_CACHE_SIZE = 16_384  # units per cache generation (two are kept, ~10 MB): numbers and hashes would grow one cache forever
+MEASURE_CACHE_SIZE = 32_768  # units per cache generation (~20 MB): numbers and hashes would grow one cache forever
 
 
 class Unit(NamedTuple):
@@ -83,10 +84,9 @@ class Measurer:
         self.unit_width = self.line_width  # widest unit a line takes (preserve mode: beside the continuation mark)
         self.text_height = style.height - 2 * style.margin
         self._primary_has_ascii = set(range(0x20, 0x7F)) <= coverage(self.face)
-        self._measured: dict[str | tuple[str, bool], Measured | None] = {}
-        self._older: dict[str | tuple[str, bool], Measured | None] = {}
-        self._prepared: dict[Unit, tuple[tuple[MeasuredUnit, ...], str]] = {}  # unit -> its pieces and undrawable characters
-        self._older_prepared: dict[Unit, tuple[tuple[MeasuredUnit, ...], str]] = {}
+        self._measured: Generations[Measured | None] = Generations(MEASURE_CACHE_SIZE)  # text, or (text, True) right to left
+        self._prepared: Generations[tuple[tuple[MeasuredUnit, ...], str]] = Generations(MEASURE_CACHE_SIZE)  # unit -> its pieces and undrawable characters
+        self._spaced_faces: dict[FontFace, bool] = {}
         self.mark: Measured | None = None  # preserve mode: what starts a continued line
         if style.whitespace == "preserve":
             self.mark = self.measure(CONTINUATION_MARK)
@@ -97,14 +97,9 @@ class Measurer:
     def measure(self, text: str, rtl: bool = False) -> Measured | None:
         """Runs, advance and ink box of `text`; None when nothing of it can be drawn (cached)."""
         key = (text, True) if rtl else text
-        cached = self._measured.get(key, False)
-        if cached is False:
-            cached = self._older.get(key, False)
-            if cached is False:
-                cached = self._measure(text, rtl)
-            if len(self._measured) >= MEASURE_CACHE_SIZE:  # two generations: frequent words survive, memory stays bounded
-                self._older, self._measured = self._measured, {}
-            self._measured[key] = cached
+        cached = self._measured.current.get(key, MISSING)
+        if cached is MISSING:
+            cached = self._measured.fill(key, lambda: self._measure(text, rtl))
         return cached
 
     def _measure(self, text: str, rtl: bool = False) -> Measured | None:
@@ -138,6 +133,12 @@ class Measurer:
         placed, pen, box = [], 0, None
         direction = {"direction": "rtl"} if rtl else {}
         for face, shaped, run_text in runs:
+            if not shaped and len(run_text) > 1 and SEPARABLE_CJK.fullmatch(run_text) and self._spaces_by_advance(face, run_text[0]):
+                for char in run_text:  # each character's measurement (and mask) is shared by every unit that holds it
+                    measured_char = self.measure(char)
+                    placed.append(replace(measured_char.runs[0], dx=pen))
+                    pen += measured_char.advance
+                continue
             font = load_font(face, self.style.font_size, shaped)
             strike = bitmap_strike(face)
             if face.builtin:  # the built-in font has no baseline anchor: shift by its ascent
@@ -166,6 +167,21 @@ class Measurer:
             return Measured((), 0, (0, 0, 0, 0), False, "".join(missing), "")
         return None
 
+    def _spaces_by_advance(self, face: FontFace, sample: str) -> bool:
+        """Whether a run in `face` draws exactly as its characters side by side, one advance apart.
+
+        So in basic layout without kerning, at whole-pixel advances (FreeType
+        hints them so); checked once per face. A Chinese text has a few
+        thousand distinct characters but several times as many units (a
+        character with its punctuation), which then share their characters'
+        measurements and masks instead of being measured and drawn again.
+        """
+        spaced = self._spaced_faces.get(face)
+        if spaced is None:
+            font = load_font(face, self.style.font_size)
+            spaced = self._spaced_faces[face] = not face.builtin and bitmap_strike(face) is None and not kerns_in_basic_layout(face) and float(font.getlength(sample)).is_integer()
+        return spaced
+
     def _fits_alone(self, m: Measured) -> bool:
         x0, top, x1, bottom = m.ink
         return x1 - min(0, x0) <= self.unit_width and bottom - top <= self.text_height
@@ -179,16 +195,11 @@ class Measurer:
         """
         out: list[MeasuredUnit] = []
         missing: set[str] = set()
-        prepared, older = self._prepared, self._older_prepared
+        prepared = self._prepared
         for unit in units:
-            entry = prepared.get(unit)
+            entry = prepared.current.get(unit)
             if entry is None:
-                entry = older.get(unit)
-                if entry is None:
-                    entry = self._prepare_one(unit)
-                if len(prepared) >= MEASURE_CACHE_SIZE:
-                    self._older_prepared, self._prepared = older, prepared = prepared, {}
-                prepared[unit] = entry
+                entry = prepared.fill(unit, lambda: self._prepare_one(unit))
             pieces, unit_missing = entry
             out.extend(pieces)
             if unit_missing:

@@ -12,13 +12,14 @@ import io
 
 from PIL import Image, ImageColor, ImageDraw
 
+from t2vid.caches import Generations
 from t2vid.fonts import bitmap_strike, load_font
 from t2vid.layout import FrameLayout, Layouter, PlacedUnit
 from t2vid.measure import Measured, Run
 from t2vid.png import encode_png, encode_png_rows
 from t2vid.style import RenderStyle
 
-STAMP_CACHE_BYTES = 16 << 20  # mask pixels plus objects per cache generation (two are kept): bounds a worker's memory
+MASK_CACHE_BYTES = 32 << 20  # mask pixels plus objects per cache generation, for each of the two caches: bounds a worker's memory
 MARK_INK = 0.3  # the continuation mark is drawn lighter than text: seen, but not read as a character (Tesseract drops it)
 
 
@@ -27,53 +28,51 @@ def _size(width: int, height: int, bands: int) -> int:
 
 
 class Renderer:
-    """Draws frames of one style; keeps a bounded cache of each measured unit's masks."""
+    """Draws frames of one style; keeps bounded caches of masks, per measured unit and per run."""
 
     def __init__(self, style: RenderStyle):
         self.style = style
-        # id(measured) -> (measured, stamps, bytes). The measurer makes one Measured per distinct unit, so
-        # its identity is the cheapest key; holding it in the entry keeps the id from being reused.
-        self._stamps: dict[int, tuple] = {}
-        self._older_stamps: dict[int, tuple] = {}
-        self._stamp_bytes = 0
+        # id(measured) -> (measured, stamps, bytes). The measurer makes one Measured per distinct unit, so its
+        # identity is the cheapest key; the entry holds the Measured, so no other object can take its id.
+        self._stamps: Generations[tuple] = Generations(MASK_CACHE_BYTES, cost=lambda entry: entry[2])
+        # (text, shaped, rtl, face) -> (colour core or None, mask core, corner, bytes): runs shared by units,
+        # such as the characters of CJK units (see Measurer._spaces_by_advance)
+        self._runs: Generations[tuple] = Generations(MASK_CACHE_BYTES, cost=lambda entry: entry[3])
         self._fg = _colour(style.fg, style.mode)
         self._bg = _colour(style.bg, style.mode)
         self._mark = _blend(style.fg, style.bg, MARK_INK, style.mode)
 
     def _stamp(self, measured: Measured) -> tuple:
-        """The unit's cache entry: per inked run (colour core or None, mask core, ink box relative to pen and baseline)."""
-        entry = self._older_stamps.get(id(measured))
-        if entry is None or entry[0] is not measured:
-            stamps, size = [], 0
-            for run in measured.runs:
-                x0, top, x1, bottom = run.ink
-                if x1 <= x0 or bottom <= top:  # spaces and marks without ink
-                    continue
-                colour, mask, (x0, top) = self._mask(run)
-                width, height = mask.size
-                stamps.append((colour, mask, run.dx + x0, top, run.dx + x0 + width, top + height))
-                size += _size(width, height, 1 + (colour.bands if colour is not None else 0))
-            entry = (measured, tuple(stamps), size)
-        if self._stamp_bytes > STAMP_CACHE_BYTES:  # two generations: frequent words survive, memory stays bounded
-            self._older_stamps, self._stamps, self._stamp_bytes = self._stamps, {}, 0
-        self._stamps[id(measured)] = entry
-        self._stamp_bytes += entry[2]
-        return entry
+        """The unit's entry: per inked run (colour core or None, mask core, ink box relative to pen and baseline)."""
+        stamps, size = [], 0
+        for run in measured.runs:
+            x0, top, x1, bottom = run.ink
+            if x1 <= x0 or bottom <= top:  # spaces and marks without ink
+                continue
+            key = (run.text, run.shaped, run.rtl, run.face)
+            drawn = self._runs.current.get(key)
+            if drawn is None:
+                drawn = self._runs.fill(key, lambda: self._mask(run))
+            colour, mask, (x0, top), run_size = drawn
+            width, height = mask.size
+            stamps.append((colour, mask, run.dx + x0, top, run.dx + x0 + width, top + height))
+            size += run_size
+        return measured, tuple(stamps), size
 
     def _mask(self, run: Run) -> tuple:
-        """The run's ink (its box must not be empty), drawn: (None, coverage mask) or, for a colour bitmap font such as emoji, (colour core, alpha); and the mask's top-left corner relative to pen and baseline."""
+        """The run's ink (its box must not be empty), drawn: (None, coverage mask) or, for a colour bitmap font such as emoji, (colour core, alpha); the mask's top-left corner relative to pen and baseline; its size in bytes."""
         x0, top, x1, bottom = run.ink
         font = load_font(run.face, self.style.font_size, run.shaped)
         direction = {"direction": "rtl"} if run.rtl else {}
         if bitmap_strike(run.face):
             colour, alpha = self._bitmap_glyphs(run, font, direction)
-            return colour.im, alpha.im, (x0, top)
+            return colour.im, alpha.im, (x0, top), _size(x1 - x0, bottom - top, 1 + len(colour.getbands()))
         if run.face.builtin:
             mask = Image.new("L", (x1 - x0, bottom - top), 0)
             ImageDraw.Draw(mask).text((-x0, -top - _builtin_ascent(font)), run.text, fill=255, font=font)
-            return None, mask.im, (x0, top)
+            return None, mask.im, (x0, top), _size(x1 - x0, bottom - top, 1)
         mask, corner = font.getmask2(run.text, mode="L", anchor="ls", **direction)  # the coverage ImageDraw.text would paint, without its wrappers
-        return None, mask, corner
+        return None, mask, corner, _size(*mask.size, 1)
 
     def _bitmap_glyphs(self, run: Run, font, direction: dict) -> tuple[Image.Image, Image.Image]:
         """Drawn at the font's one strike size, then scaled to the run's ink box (the layouter scaled the box alike)."""
@@ -101,7 +100,7 @@ class Renderer:
         """Paste each unit's cached masks: per unit a dictionary hit, per run one core paste at its known ink box."""
         style = self.style
         image = Image.new(style.mode, (style.width + filter_column, style.height), self._bg)
-        canvas, stamps_of, fg = image.im, self._stamps, self._fg
+        canvas, stamps_of, fg = image.im, self._stamps.current, self._fg
         if filter_column:
             canvas.paste(0, (0, 0, filter_column, style.height))
         left = style.margin + filter_column
@@ -111,9 +110,9 @@ class Renderer:
             y = line.baseline
             for x, (_, measured) in zip(line.xs, line.items):
                 entry = stamps_of.get(id(measured))
-                if entry is None or entry[0] is not measured:
-                    entry = self._stamp(measured)
-                    stamps_of = self._stamps  # a new generation may have started
+                if entry is None:
+                    entry = self._stamps.fill(id(measured), lambda: self._stamp(measured))
+                    stamps_of = self._stamps.current  # a new generation may have started
                 x += left
                 for colour, mask, x0, top, x1, bottom in entry[1]:
                     # The core paste skips Image.paste's per-call checks: half the cost of drawing a frame.
@@ -122,7 +121,9 @@ class Renderer:
 
     def _paste(self, canvas, left: int, placed: PlacedUnit, fg) -> None:
         x, y = left + placed.x, placed.baseline
-        for colour, mask, x0, top, x1, bottom in self._stamp(placed.measured)[1]:
+        measured = placed.measured
+        entry = self._stamps.current.get(id(measured)) or self._stamps.fill(id(measured), lambda: self._stamp(measured))
+        for colour, mask, x0, top, x1, bottom in entry[1]:
             canvas.paste(fg if colour is None else colour, (x + x0, y + top, x + x1, y + bottom), mask)
 
     def encode(self, image: Image.Image) -> bytes:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from t2vid.bidi import may_be_bidi
 from t2vid.charset import CLOSING, OPENING, count_words, is_invisible
@@ -249,3 +249,25 @@ unit_text = st.text(alphabet=st.one_of(st.sampled_from(sorted(CLOSING | OPENING)
 def test_units_are_those_of_the_character_by_character_rules(text):
     assume(not may_be_bidi(text))  # right-to-left runs are cut again at level changes (tests/test_documents.py)
     assert [(u.text, u.space_before, u.sentence_end, u.cjk) for u in split_units(text)] == _units_char_by_char(text)
+
+
+@pytest.mark.parametrize("size", [17, 20, 31])
+def test_cjk_units_drawn_a_character_at_a_time_match_the_whole_unit(size):
+    """A CJK unit (a character with its punctuation) is measured and drawn from its characters' shared masks:
+    its advance, ink box and pixels must be those of the unit drawn as one string."""
+    if not NOTO_CJK.is_file():
+        pytest.skip(f"drawn with {NOTO_CJK}, which is not installed (see scripts/test.sh)")
+    style = RenderStyle(font=str(NOTO_CJK), font_index=2, font_size=size)
+    measurer = Layouter(style, fallback=False).measurer
+    font = ImageFont.truetype(str(NOTO_CJK), size, index=2, layout_engine=ImageFont.Layout.BASIC)
+    for unit in ["中，", "《书", "名》。", "「引」", "한국어", "カナ。", "（括）"]:
+        measured = measurer.measure(unit)
+        assert [run.text for run in measured.runs] == list(unit)  # one run per character
+        box = font.getbbox(unit, anchor="ls")
+        assert measured.advance == round(font.getlength(unit)) and measured.ink == box
+        whole = Image.new("L", (box[2] - box[0], box[3] - box[1]), 0)
+        ImageDraw.Draw(whole).text((-box[0], -box[1]), unit, fill=255, font=font, anchor="ls")
+        frame = segment(unit, Layouter(style, fallback=False), "fit").frames[0]
+        drawn = Renderer(style).draw(frame)
+        x, y = style.margin + frame.lines[0].xs[0], frame.lines[0].baseline
+        assert drawn.crop((x + box[0], y + box[1], x + box[2], y + box[3])).tobytes() == ImageOps.invert(whole).tobytes()

@@ -33,7 +33,12 @@ def test_any_record_is_a_sample_or_a_reject(record):
         assert outcome.stage == "adapt" and re.fullmatch(r"[a-z_]+", outcome.code) and outcome.detail
     else:
         assert isinstance(outcome, Sample)
-        assert all(isinstance(record[k], str) and record[k].strip() for k in ("context", "question", "answer"))
+        assert isinstance(record["context"], str) and record["context"].strip()
+        question, answer = record["question"], record["answer"]
+        if isinstance(question, list) or isinstance(answer, list):  # several questions over one context: lists of equal length
+            assert len(question) == len(answer) == 1 + len(outcome.turns) and all(isinstance(t, str) and t.strip() for t in question + answer)
+        else:
+            assert all(isinstance(t, str) and t.strip() for t in (question, answer))
         frames = segment(outcome.context, LAYOUTER, "words", 40).frames
         assert all(frame.lines for frame in frames)
         assert frames or not any(c.isprintable() and not c.isspace() for c in outcome.context)
