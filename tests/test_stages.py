@@ -9,7 +9,7 @@ import pytest
 
 from t2vid.run import SynthError
 from t2vid.stages import SampleStages
-from t2vid.writer import OutputDir
+from t2vid.writer import StagedFrames
 
 from conftest import license_text, run_synth, write_jsonl
 
@@ -75,12 +75,14 @@ def test_an_unexpected_error_in_one_record_is_an_internal_reject_and_the_run_goe
     assert manifest_of(out)["status"] == "complete"
 
 
-def test_a_failed_write_to_out_stops_the_run_with_one_line(tmp_path, records, monkeypatch):
-    def disk_full(self, key, frames, extension):
+@pytest.mark.parametrize("step", ["add", "commit"])  # staging a drawn frame, or moving a sample's frames into frames/
+def test_a_failed_write_to_out_stops_the_run_with_one_line(tmp_path, records, monkeypatch, step):
+    def disk_full(self, *args):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(OutputDir, "commit_frames", disk_full)
+    monkeypatch.setattr(StagedFrames, step, disk_full)
     out = tmp_path / "out"
     with pytest.raises(SynthError, match=rf"^cannot write to {out}: No space left on device$"):
         run_synth(out, records, size="224x224")
     assert not (out / "shards" / "shard-00000.jsonl").exists()
+    assert not list((out / "frames").rglob("*.png"))
