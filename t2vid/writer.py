@@ -38,6 +38,7 @@ LOCK = ".lock"
 OWNER_FILE = ".t2vid-owner.json"
 OWNER_FORMAT = 1  # version of the ownership marker (and of the layout it vouches for)
 MAX_OWNER_BYTES = 256 << 20  # an export's marker lists its files
+WRITE_SLICE = 1 << 20  # characters of a JSONL line encoded at a time
 # Files of OUT that t2vid writes, relative to OUT: nothing else is ever deleted from it.
 OWN_NAMES = re.compile(
     r"(manifest\.json|\.manifest\.json\.\d+\.tmp"
@@ -268,7 +269,18 @@ class OutputDir:
             return staged.commit()
 
     def commit_lines(self, path: Path, lines: list[str]) -> None:
-        write_atomic(path, "".join(lines).encode("utf-8"))
+        """A JSONL file of `lines` (each without its newline), whole or not at all.
+
+        Written a slice at a time: joining and encoding a shard whose record
+        holds a huge context would copy its ~10 MB line twice more.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with StagedFile(path) as temporary, open(temporary, "w", encoding="utf-8", newline="") as handle:
+            for line in lines:
+                for start in range(0, len(line), WRITE_SLICE):
+                    handle.write(line[start : start + WRITE_SLICE])
+                handle.write("\n")
+            failpoint(path.name)
 
     def commit_marker(self, number: int, counts: dict) -> None:
         write_atomic(self.marker_path(number), json.dumps(counts, sort_keys=True).encode())

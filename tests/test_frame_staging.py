@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
+import pytest
+
 from t2vid.render import Renderer
+from t2vid.stages import frame_key
+from t2vid.style import RenderStyle
 
 from conftest import license_text, run_synth, write_jsonl
 
@@ -72,3 +77,12 @@ def test_frames_already_in_out_are_not_drawn_again(tmp_path, monkeypatch):
     assert drawn == [] and again.samples == first.samples == 1
     assert {name: (out / "frames" / name).read_bytes() for name in files_below(out / "frames")} == before
     assert files_below(out / ".tmp") == []
+
+
+@pytest.mark.parametrize("texts", [[], ["one"], ["Ein \"Zitat\"\nzweite Zeile", "中文，标点。", "emoji 😀 and \\ slash"], ["lone \udc80 surrogate", "\ud83d"]])
+def test_the_content_key_is_the_digest_of_the_settings_json(texts):
+    """Frames written by earlier versions are found again on resume: the key is the sha256 of this JSON, however it is computed."""
+    style = RenderStyle()
+    settings = [style.key(), "words", 115, 2, texts]
+    expected = hashlib.sha256(json.dumps(settings, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    assert frame_key(style, "words", 115, 2, texts) == expected
