@@ -12,11 +12,12 @@ runs of Arabic or Hebrew text land where a reader expects them.
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from t2vid.bidi import may_be_bidi, paragraph_levels, visual_order
-from t2vid.charset import CLOSING, KEPT_INVISIBLE, SIMPLE_WORD, is_cjk, is_invisible, split_cjk
+from t2vid.charset import CLOSING, KEPT_INVISIBLE, SIMPLE_WORD, has_cjk, is_invisible, split_cjk
 from t2vid.measure import Measured, MeasuredUnit, Measurer, Unit
 from t2vid.style import RenderStyle
 
@@ -30,6 +31,7 @@ TAB_SIZE = 4  # preserve mode: frames are narrow, and 4 is what most code is ind
 WORD_CACHE_SIZE = 16_384  # words per cache generation (two are kept)
 _known_words: dict[tuple[str, int, int, int], tuple[Unit, ...]] = {}  # (word, spaces, line break, indent) -> its units, per process
 _older_words: dict[tuple[str, int, int, int], tuple[Unit, ...]] = {}
+_known_pieces: dict[tuple[str, int], Unit] = {}  # (piece, indent) -> the unit of a piece after a word's first
 
 
 def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
@@ -91,14 +93,25 @@ def _word_units(word: str, spaces: int, line_break: int, levels, space_level: in
         word = "".join(word[k] for k in kept)
     simple = SIMPLE_WORD.fullmatch(word) is not None
     pieces = [word] if simple else split_cjk(word)
-    split = _split_levels(pieces, levels) if levels is not None else [(piece, 0, False) for piece in pieces]
-    units = []
-    for k, (piece, level, joined) in enumerate(split):
-        first = k == 0
-        sentence_end = piece.rstrip(_AFTER_SENTENCE_END)[-1:] in SENTENCE_END
-        cjk = not simple and any(is_cjk(c) for c in piece)
-        units.append(Unit(piece, spaces if first else 0, sentence_end, cjk, line_break if first else 0, level, space_level if first else level, rtl, joined, indent))
-    return tuple(units)
+    if levels is None:  # left to right: a piece after the first depends on its text and the indentation only
+        return (_unit(pieces[0], spaces, line_break, 0, space_level, rtl, False, indent, simple),) + tuple([_inner_unit(piece, indent) for piece in pieces[1:]])
+    return tuple(_unit(piece, spaces if k == 0 else 0, line_break if k == 0 else 0, level, space_level if k == 0 else level, rtl, joined, indent, simple) for k, (piece, level, joined) in enumerate(_split_levels(pieces, levels)))
+
+
+def _unit(piece: str, spaces: int, line_break: int, level: int, space_level: int, rtl: bool, joined: bool, indent: int, simple: bool = False) -> Unit:
+    sentence_end = piece.rstrip(_AFTER_SENTENCE_END)[-1:] in SENTENCE_END
+    return Unit(piece, spaces, sentence_end, not simple and has_cjk(piece), line_break, level, space_level, rtl, joined, indent)
+
+
+def _inner_unit(piece: str, indent: int) -> Unit:
+    """A piece inside a left-to-right word (most often one CJK character), made once per process."""
+    key = (piece, indent)
+    unit = _known_pieces.get(key)
+    if unit is None:
+        if len(_known_pieces) >= WORD_CACHE_SIZE:
+            _known_pieces.clear()
+        unit = _known_pieces[key] = _unit(piece, 0, 0, 0, 0, False, False, indent)
+    return unit
 
 
 def _split_levels(pieces: list[str], levels) -> list[tuple[str, int, bool]]:
@@ -126,7 +139,14 @@ class PlacedUnit(NamedTuple):
 
 @dataclass(frozen=True)
 class Line:
-    units: tuple[PlacedUnit, ...]
+    """One drawn line: its units, their pen x relative to the left margin, and their shared baseline.
+
+    Stored compactly: a long context keeps an entry per word of every frame until its sample is written.
+    """
+
+    items: tuple[MeasuredUnit, ...]
+    xs: array  # pen x of each item, as machine integers
+    baseline: int  # absolute y
     mark: PlacedUnit | None = None  # preserve mode: drawn before a line that continues a wrapped source line
 
     @property
@@ -134,14 +154,16 @@ class Line:
         return self.mark is not None
 
     @property
-    def drawn(self) -> tuple[PlacedUnit, ...]:
-        return (self.mark,) + self.units if self.mark else self.units
+    def units(self) -> tuple[PlacedUnit, ...]:
+        """Each unit with its position (built on demand: drawing and packing read `items` and `xs`)."""
+        return tuple(PlacedUnit(u, m, x, self.baseline) for x, (u, m) in zip(self.xs, self.items))
 
     @property
     def text(self) -> str:
         """The characters actually drawn (missing glyphs are left out), with preserved indentation."""
-        indent = " " * self.units[0].unit.space_before if self.units and self.units[0].unit.newlines else ""
-        return indent + "".join((" " * p.unit.space_before if n else "") + "".join(r.text for r in p.measured.runs) for n, p in enumerate(self.units))
+        items = self.items
+        indent = " " * items[0].unit.space_before if items and items[0].unit.newlines else ""
+        return indent + "".join([" " * u.space_before + m.text if n else m.text for n, (u, m) in enumerate(items)])
 
 
 @dataclass(frozen=True)
@@ -165,11 +187,25 @@ class FrameLayout:
     @property
     def new_words(self) -> int:
         """Words first shown in this frame (`count_words` of the text it adds)."""
-        return sum(not p.unit.joined for line in self.lines[self.overlap_lines :] for p in line.units)
+        return sum(not unit.joined for line in self.lines[self.overlap_lines :] for unit, _ in line.items)
+
+
+def _ink_rows(line: list[MeasuredUnit]) -> tuple[int, int, bool]:
+    """Top and bottom ink row of a line relative to its baseline, and whether it holds CJK (one pass: it runs for every line)."""
+    top, bottom, cjk = 1 << 30, -(1 << 30), False
+    for unit, m in line:
+        _, unit_top, _, unit_bottom = m.ink
+        if unit_top < top:
+            top = unit_top
+        if unit_bottom > bottom:
+            bottom = unit_bottom
+        if unit.cjk:
+            cjk = True
+    return top, bottom, cjk
 
 
 def _line_separator(line: Line) -> str:
-    return "\n" * max(1, line.units[0].unit.newlines if line.units else 1)
+    return "\n" * max(1, line.items[0].unit.newlines if line.items else 1)
 
 
 class Layouter:
@@ -268,7 +304,7 @@ class Layouter:
 
     def fill(self, items: list[MeasuredUnit], start: int, limit: int, carry: tuple[Line, ...] = ()) -> tuple[FrameLayout, int]:
         """Pack items[start:] into one frame after the carried lines, at most `limit` new units; return the frame and the next index."""
-        pending = [[MeasuredUnit(p.unit, p.measured) for p in line.units] for line in carry]  # carried lines are placed first, then new ones
+        pending = [list(line.items) for line in carry]  # carried lines are placed first, then new ones
         lines: list[tuple[list[MeasuredUnit], tuple[list[int], int, int]]] = []  # accepted lines with their extents
         baselines: list[tuple[int, int]] = []  # (baseline, ink bottom) per accepted line
         i, stop = start, min(len(items), start + limit)
@@ -283,10 +319,9 @@ class Layouter:
                 extent = self._line_extent(items, i, stop, wrap=True)
                 new = len(extent[0])
                 line = items[i : i + new]
-            top = min(m.ink[1] for _, m in line)
-            bottom = max(m.ink[3] for _, m in line)
+            top, bottom, cjk = _ink_rows(line)
             if baselines:
-                pitch = self.cjk_pitch if any(unit.cjk for unit, _ in line) else self.pitch
+                pitch = self.cjk_pitch if cjk else self.pitch
                 gap = self.pitch * max(0, line[0].unit.newlines - 1)  # blank lines before a paragraph
                 baseline = max(baselines[-1][0] + pitch, baselines[-1][1] - top + 1) + gap
             else:
@@ -328,9 +363,9 @@ class Layouter:
                 shift += (line_width - width) // 2
             elif align == "right":
                 shift += line_width - width
-            units = tuple([PlacedUnit(u, m, x + shift, baseline) for x, (u, m) in zip(xs, line)])
             mark_x = self._lead(*line[0])[1]
-            placed_lines.append(Line(units, PlacedUnit(Unit(measurer.mark.runs[0].text, 0), measurer.mark, shift + mark_x, baseline) if mark_x is not None else None))
+            mark = PlacedUnit(Unit(measurer.mark.runs[0].text, 0), measurer.mark, shift + mark_x, baseline) if mark_x is not None else None
+            placed_lines.append(Line(tuple(line), array("i", [x + shift for x in xs]), baseline, mark))
             for _, m in line:
                 if m.missing:
                     missing.update(m.missing)

@@ -58,6 +58,7 @@ class Measured:
     ink: tuple[int, int, int, int]  # union of run boxes relative to (pen, baseline)
     rtl: bool  # drawn right to left
     missing: str  # distinct characters no installed font covers
+    text: str  # the characters its runs draw, in logical order (a frame's `texts` join these)
 
 
 class MeasuredUnit(NamedTuple):
@@ -160,9 +161,9 @@ class Measurer:
                 run_box = (run.dx + x0, top, run.dx + x1, bottom)
                 box = run_box if box is None else (min(box[0], run_box[0]), min(box[1], run_box[1]), max(box[2], run_box[2]), max(box[3], run_box[3]))
         if placed:
-            return Measured(tuple(placed), pen, box or (0, 0, 0, 0), rtl, "".join(missing))
+            return Measured(tuple(placed), pen, box or (0, 0, 0, 0), rtl, "".join(missing), "".join(run.text for run in placed))
         if missing:
-            return Measured((), 0, (0, 0, 0, 0), False, "".join(missing))
+            return Measured((), 0, (0, 0, 0, 0), False, "".join(missing), "")
         return None
 
     def _fits_alone(self, m: Measured) -> bool:

@@ -1,25 +1,24 @@
 """Render: a laid-out frame -> an image -> encoded bytes.
 
-Each distinct run of text is drawn once into a small mask and pasted wherever
-it recurs; pasting is ~8x cheaper than drawing text, and a document repeats
-most of its words. Masks are clipped to the measured ink box, so nothing can
+Each distinct unit's runs of text are drawn once into small masks and pasted
+wherever the unit recurs; pasting is ~8x cheaper than drawing text, and a
+document repeats most of its words. Masks are clipped to the measured ink box, so nothing can
 land outside the box the layouter checked against the margins.
 """
 
 from __future__ import annotations
 
 import io
-from collections import OrderedDict
 
 from PIL import Image, ImageColor, ImageDraw
 
 from t2vid.fonts import bitmap_strike, load_font
-from t2vid.layout import FrameLayout, Layouter
-from t2vid.measure import Run
-from t2vid.png import encode_png
+from t2vid.layout import FrameLayout, Layouter, PlacedUnit
+from t2vid.measure import Measured, Run
+from t2vid.png import encode_png, encode_png_rows
 from t2vid.style import RenderStyle
 
-MASK_CACHE_BYTES = 32 << 20  # pixels plus objects; bounds a worker's memory
+STAMP_CACHE_BYTES = 16 << 20  # mask pixels plus objects per cache generation (two are kept): bounds a worker's memory
 MARK_INK = 0.3  # the continuation mark is drawn lighter than text: seen, but not read as a character (Tesseract drops it)
 
 
@@ -28,37 +27,53 @@ def _size(width: int, height: int, bands: int) -> int:
 
 
 class Renderer:
-    """Draws frames of one style; keeps a bounded cache of word masks."""
+    """Draws frames of one style; keeps a bounded cache of each measured unit's masks."""
 
     def __init__(self, style: RenderStyle):
         self.style = style
-        # (text, shaped, rtl, font path, index) -> (colour core or None, mask core, bytes): plain keys hash faster than a FontFace
-        self._masks: OrderedDict[tuple, tuple] = OrderedDict()
-        self._mask_bytes = 0
+        # id(measured) -> (measured, stamps, bytes). The measurer makes one Measured per distinct unit, so
+        # its identity is the cheapest key; holding it in the entry keeps the id from being reused.
+        self._stamps: dict[int, tuple] = {}
+        self._older_stamps: dict[int, tuple] = {}
+        self._stamp_bytes = 0
         self._fg = _colour(style.fg, style.mode)
         self._bg = _colour(style.bg, style.mode)
         self._mark = _blend(style.fg, style.bg, MARK_INK, style.mode)
 
-    def _mask(self, run: Run, key: tuple) -> tuple:
-        """The run's ink (its box must not be empty), drawn once: (None, coverage mask), or (colour image, alpha) for a colour bitmap font such as emoji."""
+    def _stamp(self, measured: Measured) -> tuple:
+        """The unit's cache entry: per inked run (colour core or None, mask core, ink box relative to pen and baseline)."""
+        entry = self._older_stamps.get(id(measured))
+        if entry is None or entry[0] is not measured:
+            stamps, size = [], 0
+            for run in measured.runs:
+                x0, top, x1, bottom = run.ink
+                if x1 <= x0 or bottom <= top:  # spaces and marks without ink
+                    continue
+                colour, mask, (x0, top) = self._mask(run)
+                width, height = mask.size
+                stamps.append((colour, mask, run.dx + x0, top, run.dx + x0 + width, top + height))
+                size += _size(width, height, 1 + (colour.bands if colour is not None else 0))
+            entry = (measured, tuple(stamps), size)
+        if self._stamp_bytes > STAMP_CACHE_BYTES:  # two generations: frequent words survive, memory stays bounded
+            self._older_stamps, self._stamps, self._stamp_bytes = self._stamps, {}, 0
+        self._stamps[id(measured)] = entry
+        self._stamp_bytes += entry[2]
+        return entry
+
+    def _mask(self, run: Run) -> tuple:
+        """The run's ink (its box must not be empty), drawn: (None, coverage mask) or, for a colour bitmap font such as emoji, (colour core, alpha); and the mask's top-left corner relative to pen and baseline."""
         x0, top, x1, bottom = run.ink
         font = load_font(run.face, self.style.font_size, run.shaped)
         direction = {"direction": "rtl"} if run.rtl else {}
         if bitmap_strike(run.face):
             colour, alpha = self._bitmap_glyphs(run, font, direction)
-            entry = (colour.im, alpha.im, _size(x1 - x0, bottom - top, 1 + len(colour.getbands())))
-        else:
+            return colour.im, alpha.im, (x0, top)
+        if run.face.builtin:
             mask = Image.new("L", (x1 - x0, bottom - top), 0)
-            if run.face.builtin:
-                ImageDraw.Draw(mask).text((-x0, -top - _builtin_ascent(font)), run.text, fill=255, font=font)
-            else:
-                ImageDraw.Draw(mask).text((-x0, -top), run.text, fill=255, font=font, anchor="ls", **direction)
-            entry = (None, mask.im, _size(x1 - x0, bottom - top, 1))
-        self._masks[key] = entry
-        self._mask_bytes += entry[2]
-        while self._mask_bytes > MASK_CACHE_BYTES:
-            self._mask_bytes -= self._masks.popitem(last=False)[1][2]
-        return entry
+            ImageDraw.Draw(mask).text((-x0, -top - _builtin_ascent(font)), run.text, fill=255, font=font)
+            return None, mask.im, (x0, top)
+        mask, corner = font.getmask2(run.text, mode="L", anchor="ls", **direction)  # the coverage ImageDraw.text would paint, without its wrappers
+        return None, mask, corner
 
     def _bitmap_glyphs(self, run: Run, font, direction: dict) -> tuple[Image.Image, Image.Image]:
         """Drawn at the font's one strike size, then scaled to the run's ink box (the layouter scaled the box alike)."""
@@ -71,28 +86,44 @@ class Renderer:
         return colour, scaled.getchannel("A")
 
     def draw(self, frame: FrameLayout) -> Image.Image:
-        """Paste each run's cached mask: per run a dictionary hit and one core paste, with the ink box the run already has."""
-        image = Image.new(self.style.mode, (self.style.width, self.style.height), self._bg)
-        canvas, masks = image.im, self._masks
-        left = self.style.margin
+        return self._draw(frame, 0)
+
+    def render(self, frame: FrameLayout) -> bytes:
+        """The frame's encoded bytes. An 8-bit grey PNG is drawn one column wider, that column all zeros: its
+        rows are then the PNG's scanlines with their filter-type byte, deflated without another copy."""
+        style = self.style
+        if style.image_format == "png" and style.mode == "L" and style.png_bits == 8:
+            scanlines = self._draw(frame, 1).tobytes()
+            return encode_png_rows(scanlines, style.width, style.height, "L", style.png_compress_level)
+        return self.encode(self.draw(frame))
+
+    def _draw(self, frame: FrameLayout, filter_column: int) -> Image.Image:
+        """Paste each unit's cached masks: per unit a dictionary hit, per run one core paste at its known ink box."""
+        style = self.style
+        image = Image.new(style.mode, (style.width + filter_column, style.height), self._bg)
+        canvas, stamps_of, fg = image.im, self._stamps, self._fg
+        if filter_column:
+            canvas.paste(0, (0, 0, filter_column, style.height))
+        left = style.margin + filter_column
         for line in frame.lines:
-            for placed in line.drawn:
-                fg = self._mark if placed is line.mark else self._fg
-                for run in placed.measured.runs:
-                    x0, top, x1, bottom = run.ink
-                    if x1 <= x0 or bottom <= top:  # spaces and marks without ink
-                        continue
-                    key = (run.text, run.shaped, run.rtl, run.face.path, run.face.index)
-                    cached = masks.get(key)
-                    if cached is None:
-                        cached = self._mask(run, key)
-                    else:
-                        masks.move_to_end(key)
-                    colour, mask, _ = cached
-                    x, y = left + placed.x + run.dx + x0, placed.baseline + top
+            if line.mark is not None:
+                self._paste(canvas, left, line.mark, self._mark)
+            y = line.baseline
+            for x, (_, measured) in zip(line.xs, line.items):
+                entry = stamps_of.get(id(measured))
+                if entry is None or entry[0] is not measured:
+                    entry = self._stamp(measured)
+                    stamps_of = self._stamps  # a new generation may have started
+                x += left
+                for colour, mask, x0, top, x1, bottom in entry[1]:
                     # The core paste skips Image.paste's per-call checks: half the cost of drawing a frame.
-                    canvas.paste(fg if colour is None else colour, (x, y, x + x1 - x0, y + bottom - top), mask)
+                    canvas.paste(fg if colour is None else colour, (x + x0, y + top, x + x1, y + bottom), mask)
         return image
+
+    def _paste(self, canvas, left: int, placed: PlacedUnit, fg) -> None:
+        x, y = left + placed.x, placed.baseline
+        for colour, mask, x0, top, x1, bottom in self._stamp(placed.measured)[1]:
+            canvas.paste(fg if colour is None else colour, (x + x0, y + top, x + x1, y + bottom), mask)
 
     def encode(self, image: Image.Image) -> bytes:
         return encode_image(image, self.style)

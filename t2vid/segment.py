@@ -8,6 +8,7 @@ the frames together hold every drawable character of the context, in order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from t2vid.config import SEGMENTERS
 from t2vid.layout import FrameLayout, Layouter, Line, split_units
@@ -19,8 +20,9 @@ class Segmentation:
     frames: tuple[FrameLayout, ...]
     missing_glyphs: tuple[str, ...]
 
-    @property
+    @cached_property
     def texts(self) -> list[str]:
+        """Built once: the frame key, the record and the tasks all read them."""
         return [frame.text for frame in self.frames]
 
 
@@ -45,7 +47,7 @@ def segment(context: str, layouter: Layouter, segmenter: str = "words", words_pe
 
 
 def _carried_units(carry: tuple[Line, ...]) -> int:
-    return sum(len(line.units) for line in carry)
+    return sum(len(line.items) for line in carry)
 
 
 def _fill_with_progress(layouter: Layouter, items: list[MeasuredUnit], start: int, budget: int | None, carry: tuple[Line, ...]) -> tuple[FrameLayout, int]:

@@ -50,7 +50,6 @@ class Rendered:
     segmented: Segmented
     key: str
     staged: FrameStaging | None
-    texts: list[str]  # what each frame shows, worked out once for the key and the record
 
 
 @dataclass(frozen=True)
@@ -183,26 +182,25 @@ class SampleStages:
         """
         config = self.config
         seg = segmented.segmentation
-        texts = seg.texts
-        key = frame_key(segmented.style, segmented.segmenter, config.words_per_frame, config.overlap, texts)
+        key = frame_key(segmented.style, segmented.segmenter, config.words_per_frame, config.overlap, seg.texts)
         if self.out.has_frames(key):
-            return Rendered(segmented, key, None, texts)
+            return Rendered(segmented, key, None)
         renderer = self.engines(segmented.style)[1]
         with writing_out():
             staged = self.out.stage_frames(key, len(seg.frames), segmented.style.image_format)
         with staged:
             for frame in seg.frames:
-                encoded = renderer.encode(renderer.draw(frame))
+                encoded = renderer.render(frame)
                 with writing_out():
                     staged.add(encoded)
-        return Rendered(segmented, key, staged, texts)
+        return Rendered(segmented, key, staged)
 
     def write(self, rendered: Rendered) -> Written:
         """Commit the staged frames (if new) and build the sample's record; a failed write to OUT stops the run."""
         config, out = self.config, self.out
         segmented = rendered.segmented
         sample, style, seg = segmented.sample, segmented.style, segmented.segmentation
-        frame_texts = rendered.texts
+        frame_texts = seg.texts
         extension = style.image_format
         written = 0
         if rendered.staged is not None:

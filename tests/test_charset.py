@@ -57,3 +57,22 @@ def test_script_counts_stay_exact_past_the_classification_cache():
     text = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 70_000) if c < 0x110000 and chr(c).isalpha())
     assert sum(script_counts(text).values()) == len(text)
     assert len(charset._script_cache) <= 65_536
+
+
+# Words as CJK text has them: ideographs, kana, Hangul, kinsoku punctuation, Latin, digits,
+# combining marks (U+3099, U+0301), joiners and every range edge.
+cjk_words = st.text(alphabet=st.one_of(st.sampled_from([chr(c) for c in BOUNDARIES]), st.sampled_from(sorted(charset.OPENING | charset.CLOSING)), st.sampled_from("中文的かなカナ한글abc1.\u3099\u302a\u0301\u200d\ufe0f"), st.characters(codec="utf-8", exclude_categories=("Zs", "Zl", "Zp", "Cc"))), min_size=1, max_size=40).filter(lambda w: not any(c.isspace() for c in w))
+
+
+@settings(max_examples=400, deadline=None)
+@given(cjk_words)
+def test_split_cjk_breaks_exactly_where_the_per_character_rule_does(word):
+    assert charset.split_cjk(word) == charset.split_cjk_by_character(word)
+
+
+def test_split_cjk_fast_class_holds_no_mark_or_joiner():
+    """The regular-expression path is only exact for words without marks and joiners: its class must not admit one."""
+    import unicodedata
+
+    admitted = [chr(c) for c in range(0x110000) if charset._WITHOUT_MARKS.fullmatch(chr(c)) and chr(c).isprintable()]
+    assert admitted and not [c for c in admitted if unicodedata.category(c).startswith("M") or c in charset.KEPT_INVISIBLE]

@@ -72,3 +72,21 @@ def test_worker_with_other_fonts_is_refused(tmp_path):
 
     config = build_config({"output": str(tmp_path / "out"), "engine": "ray"})
     assert check_node(config, NodeCheck(software_of(config), None)) is None  # the same software passes
+
+
+def test_synth_from_python_leaves_the_callers_garbage_collector_as_it_was(tmp_path, english_jsonl):
+    import gc
+
+    from t2vid.engines.collector import COLLECTOR_THRESHOLDS
+
+    seen = []
+    gc.set_threshold(500, 5, 5)
+    try:
+        gc.callbacks.append(lambda phase, info: seen.append(gc.get_threshold()))
+        summary = run_synth(tmp_path / "out", english_jsonl)
+        assert summary.samples == 4
+        assert gc.get_threshold() == (500, 5, 5) and gc.get_freeze_count() == 0
+        assert COLLECTOR_THRESHOLDS in seen  # the run itself collected with rendering's settings
+    finally:
+        gc.callbacks.clear()
+        gc.set_threshold(700, 10, 10)

@@ -28,19 +28,19 @@ def test_frames_are_staged_as_drawn_and_a_failure_at_frame_k_leaves_nothing(tmp_
     ]
     data = write_jsonl(tmp_path / "in.jsonl", rows)
     out = tmp_path / "out"
-    draw = Renderer.draw
+    render = Renderer.render
     seen = []  # per draw call: (files in OUT/.tmp, files in OUT/frames)
     mpl_start = []  # the draw call of the MPL sample's first frame
 
-    def watching_draw(self, frame):
+    def watching_render(self, frame):
         if not mpl_start and " ".join(frame.text.split()).startswith("Mozilla Public License"):
             mpl_start.append(len(seen))
         seen.append((files_below(out / ".tmp"), files_below(out / "frames")))
         if mpl_start and len(seen) - 1 - mpl_start[0] == FAILING_FRAME:
             raise MemoryError("cannot allocate the frame")
-        return draw(self, frame)
+        return render(self, frame)
 
-    monkeypatch.setattr(Renderer, "draw", watching_draw)
+    monkeypatch.setattr(Renderer, "render", watching_render)
     summary = run_synth(out, data, size="224x224")
 
     assert summary.samples == 2
@@ -70,8 +70,8 @@ def test_frames_already_in_out_are_not_drawn_again(tmp_path, monkeypatch):
     (out / "shards" / "shard-00000.done.json").unlink()  # as if the run was killed after its frames were committed
 
     drawn = []
-    draw = Renderer.draw
-    monkeypatch.setattr(Renderer, "draw", lambda self, frame: drawn.append(frame) or draw(self, frame))
+    render = Renderer.render
+    monkeypatch.setattr(Renderer, "render", lambda self, frame: drawn.append(frame) or render(self, frame))
     again = run_synth(out, data, size="224x224")
 
     assert drawn == [] and again.samples == first.samples == 1

@@ -86,3 +86,22 @@ def test_the_manifest_names_the_deflate_encoder(tmp_path):
     source = write_jsonl(tmp_path / "in.jsonl", [{"context": "Words to draw on one small frame. " * 20, "question": "What?", "answer": "Words."}])
     run_synth(tmp_path / "out", source, size="224x224")
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["png_deflate"] == deflate_encoder(1)
+
+
+@pytest.mark.parametrize("settings", [{}, {"mode": "RGB"}, {"png_bits": 4}, {"png_compress_level": 6}, {"image_format": "jpg"}, {"width": 225, "height": 97, "margin": 4}])
+def test_rendered_bytes_decode_to_the_drawn_frame(settings, encoder):
+    """Renderer.render (the pipeline's path: grey PNGs drawn with their filter column) gives exactly the bytes of draw + encode, and they decode to the drawn pixels."""
+    from t2vid.layout import Layouter
+    from t2vid.render import Renderer
+    from t2vid.segment import segment
+    from t2vid.style import RenderStyle
+
+    style = RenderStyle(**settings)
+    renderer = Renderer(style)
+    frames = segment("Ordinary prose, 中文的句子。 and an emoji 🎉 " * 12, Layouter(style), "fit").frames
+    for frame in frames:
+        rendered, drawn = renderer.render(frame), renderer.draw(frame)
+        assert rendered == renderer.encode(drawn)
+        if style.image_format == "png":
+            decoded = np.asarray(Image.open(io.BytesIO(rendered)).convert(drawn.mode))
+            assert np.array_equal(decoded, np.asarray(drawn) if style.png_bits == 8 else (np.asarray(drawn) >> 4) * 17)

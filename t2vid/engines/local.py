@@ -22,11 +22,13 @@ from itertools import chain, islice
 from typing import Iterable, Iterator
 
 from t2vid.config import SynthConfig
+from t2vid.engines.collector import rendering_collector, tune_collector
 from t2vid.pipeline import ChunkResult, WorkChunk, process_chunk
 
 
-def _exit_with_driver(driver_alive) -> None:
-    """Worker initializer: a daemon thread that ends this process when the driver's pipe closes."""
+def _start_worker(driver_alive) -> None:
+    """Worker initializer: rendering's collector settings, and a daemon thread that ends this process when the driver's pipe closes."""
+    tune_collector()
 
     def watch() -> None:
         try:
@@ -49,7 +51,7 @@ class DriverBoundPool(ProcessPoolExecutor):
         start = "spawn" if multiprocessing.get_start_method(allow_none=True) == "spawn" else "forkserver"
         context = multiprocessing.get_context(start)
         self._driver_alive, self._alive_writer = context.Pipe(duplex=False)
-        super().__init__(workers, mp_context=context, initializer=_exit_with_driver, initargs=(self._driver_alive,))
+        super().__init__(workers, mp_context=context, initializer=_start_worker, initargs=(self._driver_alive,))
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         super().shutdown(wait, cancel_futures=cancel_futures)
@@ -72,7 +74,8 @@ def run_local(config: SynthConfig, dataset_names: tuple[str, ...], chunks: Itera
     chunks = iter(chunks)
     head = list(islice(chunks, 2))
     if config.workers == 1 or len(head) < 2:
-        yield from map(work, chain(head, chunks))
+        with rendering_collector():
+            yield from map(work, chain(head, chunks))
         return
     with process_pool(config.workers) as pool:
         window: deque = deque()

@@ -35,6 +35,7 @@ from typing import Iterable, Iterator
 from t2vid import __version__
 from t2vid.config import SynthConfig
 from t2vid.errors import UsageError
+from t2vid.engines.collector import rendering_collector
 from t2vid.pipeline import ChunkResult, WorkChunk, process_chunk
 from t2vid.writer import TMP_DIR
 
@@ -96,7 +97,8 @@ def run_chunk_on_node(config: SynthConfig, dataset_names: tuple[str, ...], chunk
     import ray
 
     check_node(config, check)
-    result = process_chunk(config, dataset_names, chunk)
+    with rendering_collector():
+        result = process_chunk(config, dataset_names, chunk)
     result.node = ray.get_runtime_context().get_node_id()
     return result
 
