@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import weakref
 
 import pytest
 
@@ -86,3 +87,24 @@ def test_a_failed_write_to_out_stops_the_run_with_one_line(tmp_path, records, mo
         run_synth(out, records, size="224x224")
     assert not (out / "shards" / "shard-00000.jsonl").exists()
     assert not list((out / "frames").rglob("*.png"))
+
+
+def test_a_long_context_is_segmented_once_for_its_questions_and_let_go_before_the_next(tmp_path, monkeypatch):
+    """A worker keeps earlier contexts' frames only up to a bound: otherwise each huge context would stay in memory beside the next one."""
+    from t2vid import stages
+
+    monkeypatch.setattr(stages, "SEGMENTATION_FRAMES_KEPT", 10)
+    segment, made, alive_at_call = stages.segment, [], []
+
+    def tracking(*args, **kwargs):
+        alive_at_call.append([ref() is not None for ref in made])
+        segmentation = segment(*args, **kwargs)
+        made.append(weakref.ref(segmentation))
+        return segmentation
+
+    monkeypatch.setattr(stages, "segment", tracking)
+    apache, mpl = license_text("Apache-2.0", 600), license_text("MPL-2.0", 600)
+    rows = [{"context": context, "question": q, "answer": "A."} for context, q in ((apache, "What is licensed?"), (apache, "Who may sue?"), (mpl, "May I sell it?"))]
+    summary = run_synth(tmp_path / "out", write_jsonl(tmp_path / "in.jsonl", rows), size="224x224")
+    assert summary.samples == 3 and summary.frames > 2 * 10
+    assert alive_at_call == [[], [False]]  # Apache's frames: drawn once for both questions, gone before MPL is segmented
