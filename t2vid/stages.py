@@ -28,7 +28,7 @@ from t2vid.writer import FrameStaging, OutputDir
 
 FIT_BUDGET_SCALES = (0.9, 0.8, 0.7)  # font-size steps tried by --fit-budget, with the `fit` segmenter
 SEGMENTATIONS_KEPT = 32  # contexts whose frames a worker keeps for the next sample over them
-SEGMENTATION_FRAMES_KEPT = 4096  # and at most this many frames in all (~13 KB each for prose) before the next context is segmented
+SEGMENTATION_FRAMES_KEPT = 4096  # and at most this many frames in all (~6 KB each for prose) before the next context is segmented
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class SampleStages:
     def _segmentation(self, context: str, style: RenderStyle, segmenter: str) -> Segmentation:
         """Same context and style -> one segmentation (LongAlpaca asks many questions per paper).
 
-        Bounded by frames as well as contexts: a huge context's frames (~190 MB
+        Bounded by frames as well as contexts: a huge context's frames (~95 MB
         for 10M characters) are let go before the next context is segmented,
         not kept beside it.
         """
@@ -177,7 +177,7 @@ class SampleStages:
         """Draw and encode the frames into OUT's staging one at a time, unless OUT already holds frames with the same key.
 
         One encoded frame at a time is in memory (a 10M-character context has
-        ~14,600 frames, ~290 MB encoded); an error while drawing any frame
+        ~14,600 frames, ~275 MB encoded); an error while drawing any frame
         discards the staged ones.
         """
         config = self.config
