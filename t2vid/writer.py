@@ -4,7 +4,10 @@ Frames are content-addressed (`frames/<k[:2]>/<k>/f000.png`, k a digest of
 the style and the frame texts), so samples over the same context share one set
 of files, any worker may write them, and the result does not depend on which
 worker got there first. Everything is written under a temporary name and
-renamed into place: a killed run leaves either a whole file or none.
+renamed into place: a killed run leaves either a whole file or none. A
+sample's frames go into a staging folder under OUT/.tmp as they are drawn
+(one encoded frame in memory at a time) and the folder is renamed into
+frames/ when the sample is written.
 Order of commit per shard: frames, JSONL, rejects, completion marker; the
 manifest last.
 
@@ -255,7 +258,7 @@ class OutputDir:
     def has_frames(self, key: str) -> bool:
         return self.frame_dir(key).is_dir()
 
-    def stage_frames(self, key: str, count: int, extension: str) -> "FrameStaging":
+    def stage_frames(self, key: str, count: int, extension: str) -> FrameStaging:
         """A private folder under OUT/.tmp that takes the sample's `count` frames one at a time, then goes into frames/ whole."""
         return StagedFrames(self, key, count, extension)
 
@@ -366,7 +369,7 @@ class FrameStaging(ABC):
     def discard(self) -> None:
         """Let go of every frame added; nothing of this set remains."""
 
-    def __enter__(self) -> "FrameStaging":
+    def __enter__(self) -> FrameStaging:
         return self
 
     def __exit__(self, error_type, error, traceback) -> None:
