@@ -22,6 +22,7 @@ font, so it gets no row there. Setup for the CJK corpora:
     python scripts/bench.py --quick --stages --memory
     python scripts/bench.py --corpus-set chinese --stages
     python scripts/bench.py --quick --corpus-set all
+    python scripts/bench.py --huge          # one 10M-character context: peak RSS of its worker
 """
 
 from __future__ import annotations
@@ -329,6 +330,24 @@ def memory_runs(words: list[str], sizes: tuple[int, ...], words_per_record: int,
     return rows
 
 
+def huge_run(chars: int, work: Path) -> tuple[int, int, float, int, int, int]:
+    """(characters, words, seconds, frames, peak RSS of the largest process, peak PSS of the tree) of synth on one context of `chars` characters.
+
+    The context is the machine's license texts repeated and cut at a word end.
+    One record is one chunk, so synth runs it in its own process whatever
+    --workers says: the largest process is the worker.
+    """
+    stream = " ".join(corpus_words(None))
+    context = (stream + " ") * (chars // (len(stream) + 1) + 1)
+    context = context[: context.rfind(" ", 0, chars + 1)]
+    corpus = work / "huge.jsonl"
+    corpus.write_text(json.dumps({"context": context, "question": "What does the text say?", "answer": "It is a license."}) + "\n", encoding="utf-8")
+    out = work / "huge"
+    seconds, peak, tree, _ = run_child(synth_argv(corpus, out, 1))
+    manifest = json.loads((out / "manifest.json").read_text())
+    return len(context), manifest["words"], seconds, manifest["frames"], peak, tree
+
+
 # --- report -------------------------------------------------------------------------------------
 
 
@@ -375,6 +394,13 @@ def print_memory(rows: list[tuple[int, float, int, int, int]]) -> None:
     print(f"growth {small} -> {large} records: {mb(large_peak - small_peak)} (largest process), {mb(large_tree - small_tree)} (all); target: < 100 MB, and < 1 GB in all")
 
 
+def print_huge(chars: int, words: int, seconds: float, frames: int, peak: int, tree: int) -> None:
+    print(f"| {'characters':>10} | {'words':>9} | {'frames':>7} | {'seconds':>8} | {'peak RSS (largest)':>18} | {'peak PSS (all)':>14} |")
+    print(f"|{'-' * 12}|{'-' * 11}|{'-' * 9}|{'-' * 10}|{'-' * 20}|{'-' * 16}|")
+    print(f"| {chars:>10} | {words:>9} | {frames:>7} | {seconds:>8.1f} | {mb(peak):>18} | {mb(tree):>14} |")
+    print("target: peak RSS of the worker < 300 MB")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--contexts", type=int, default=200, help="contexts in the corpus (default 200)")
@@ -386,6 +412,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small run: 20 contexts x 2,000 words; memory runs of 1K and 10K records")
     parser.add_argument("--stages", action="store_true", help="also time each stage of t2vid's pipeline in-process (one core)")
     parser.add_argument("--memory", action="store_true", help="also measure peak memory of synth on 5K- and 50K-record inputs (50 words each)")
+    parser.add_argument("--huge", action="store_true", help="instead of the corpus tables: peak memory of synth on one huge context (license texts repeated)")
+    parser.add_argument("--huge-chars", type=int, default=10_000_000, help="characters of the --huge context (default 10,000,000)")
     parser.add_argument("--paper-recipe-child", nargs=3, metavar=("CORPUS", "OUT", "FONT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.paper_recipe_child:
@@ -400,6 +428,11 @@ def main(argv: list[str] | None = None) -> None:
     font_path = resolve_face(None).path
     names = CORPUS_SETS if args.corpus_set == "all" else ("path-heavy" if args.copyright_files else args.corpus_set,)
     print(machine())
+    if args.huge:
+        with tempfile.TemporaryDirectory(prefix="t2vid-bench-") as tmp:
+            print(f"\nhuge context: one record, t2vid {' '.join(synth_argv(Path('huge.jsonl'), Path('huge'), 1)[3:])}; load average {os.getloadavg()[0]:.1f}\n")
+            print_huge(*huge_run(args.huge_chars, Path(tmp)))
+        return
     for name in names:
         with tempfile.TemporaryDirectory(prefix="t2vid-bench-") as tmp:
             bench_corpus(args, name, font_path, Path(tmp))

@@ -98,7 +98,8 @@ def synth(config: SynthConfig) -> RunSummary:
         progress.close()
         summary.shards.sort()
         with writing_out():
-            _remove_stale(out, summary)
+            if not was_empty:  # into an empty OUT nothing is stale: no need to read every shard back
+                _remove_stale(out, summary)
             files = len(own_files(out.root, "frames"))
         summary.frames_reused, summary.frame_files_written = summary.frames - files, files
         summary.seconds = time.perf_counter() - started

@@ -24,9 +24,11 @@ from t2vid.rejects import Reject
 from t2vid.render import Renderer
 from t2vid.segment import Segmentation, segment
 from t2vid.style import RenderStyle, StyleJitter, default_family
-from t2vid.writer import OutputDir
+from t2vid.writer import FrameStaging, OutputDir
 
 FIT_BUDGET_SCALES = (0.9, 0.8, 0.7)  # font-size steps tried by --fit-budget, with the `fit` segmenter
+SEGMENTATIONS_KEPT = 32  # contexts whose frames a worker keeps for the next sample over them
+SEGMENTATION_FRAMES_KEPT = 4096  # and at most this many frames in all (~6 KB each for prose) before the next context is segmented
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,11 @@ class Segmented:
 
 @dataclass(frozen=True)
 class Rendered:
-    """Encoded frames under their content key; `encoded` is empty when OUT already holds them."""
+    """The frames drawn under their content key and staged, not yet committed; `staged` is None when OUT already holds them."""
 
     segmented: Segmented
     key: str
-    encoded: tuple[bytes, ...]
+    staged: FrameStaging | None
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,19 @@ class Written:
 
 
 def frame_key(style: RenderStyle, segmenter: str, words_per_frame: int, overlap: int, frame_texts: list[str]) -> str:
-    """Content address of a frame sequence: the same style and texts give the same files, shared by every sample over them."""
-    settings = [style.key(), segmenter, words_per_frame, overlap, frame_texts]
-    return hashlib.sha256(json.dumps(settings, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    """Content address of a frame sequence: the same style and texts give the same files, shared by every sample over them.
+
+    The sha256 of `json.dumps([style key, segmenter, words_per_frame, overlap,
+    frame_texts])`, fed one text at a time: the whole JSON of a 10M-character
+    context would be two more copies of it (~20 MB) while its frames are drawn.
+    """
+    digest = hashlib.sha256()
+    settings = json.dumps([style.key(), segmenter, words_per_frame, overlap], ensure_ascii=False)
+    digest.update(settings[:-1].encode() + b", [")
+    for n, text in enumerate(frame_texts):
+        digest.update(((", " if n else "") + json.dumps(text, ensure_ascii=False)).encode("utf-8", "surrogatepass"))
+    digest.update(b"]]")
+    return digest.hexdigest()[:24]
 
 
 class SampleStages:
@@ -78,6 +90,7 @@ class SampleStages:
         self.jitter = StyleJitter(config.jitter_fonts, config.jitter_font_sizes) if config.style_jitter else None
         self._engines: dict[RenderStyle, tuple[Layouter, Renderer]] = {}
         self._segmented: OrderedDict[tuple, Segmentation] = OrderedDict()
+        self._segmented_frames = 0
         self._default_font = resolve_face(default_family(config.style.whitespace))
         self.task_settings = tasks.settings_of(config)
 
@@ -90,14 +103,20 @@ class SampleStages:
         return pair
 
     def _segmentation(self, context: str, style: RenderStyle, segmenter: str) -> Segmentation:
-        """Same context and style -> one segmentation (LongAlpaca asks many questions per paper)."""
+        """Same context and style -> one segmentation (LongAlpaca asks many questions per paper).
+
+        Bounded by frames as well as contexts: a huge context's frames (~95 MB
+        for 10M characters) are let go before the next context is segmented,
+        not kept beside it.
+        """
         key = (hashlib.sha256(context.encode("utf-8", "surrogatepass")).digest(), style, segmenter)
         cached = self._segmented.get(key)
         if cached is None:
+            while self._segmented and (len(self._segmented) >= SEGMENTATIONS_KEPT or self._segmented_frames > SEGMENTATION_FRAMES_KEPT):
+                self._segmented_frames -= len(self._segmented.popitem(last=False)[1].frames)  # oldest first
             cached = segment(context, self.engines(style)[0], segmenter, self.config.words_per_frame, self.config.overlap)
             self._segmented[key] = cached
-            if len(self._segmented) > 32:
-                self._segmented.popitem(last=False)
+            self._segmented_frames += len(cached.frames)
         return cached
 
     def _with_whitespace(self, style: RenderStyle, whitespace: str) -> RenderStyle:
@@ -155,27 +174,39 @@ class SampleStages:
         return replace(segmented, sample=sample, tasks=tuple(keys))
 
     def render(self, segmented: Segmented) -> Rendered:
-        """Draw and encode the frames, unless OUT already holds frames with the same key."""
+        """Draw and encode the frames into OUT's staging one at a time, unless OUT already holds frames with the same key.
+
+        One encoded frame at a time is in memory (a 10M-character context has
+        ~14,600 frames, ~275 MB encoded); an error while drawing any frame
+        discards the staged ones.
+        """
         config = self.config
         seg = segmented.segmentation
         key = frame_key(segmented.style, segmented.segmenter, config.words_per_frame, config.overlap, seg.texts)
         if self.out.has_frames(key):
-            return Rendered(segmented, key, ())
+            return Rendered(segmented, key, None)
         renderer = self.engines(segmented.style)[1]
-        return Rendered(segmented, key, tuple(renderer.render(frame) for frame in seg.frames))
+        with writing_out():
+            staged = self.out.stage_frames(key, len(seg.frames), segmented.style.image_format)
+        with staged:
+            for frame in seg.frames:
+                encoded = renderer.render(frame)
+                with writing_out():
+                    staged.add(encoded)
+        return Rendered(segmented, key, staged)
 
     def write(self, rendered: Rendered) -> Written:
-        """Commit the frames (if new) and build the sample's record; a failed write to OUT stops the run."""
+        """Commit the staged frames (if new) and build the sample's record; a failed write to OUT stops the run."""
         config, out = self.config, self.out
         segmented = rendered.segmented
         sample, style, seg = segmented.sample, segmented.style, segmented.segmentation
         frame_texts = seg.texts
         extension = style.image_format
         written = 0
-        if rendered.encoded:
+        if rendered.staged is not None:
             with writing_out():
-                committed = out.commit_frames(rendered.key, list(rendered.encoded), extension)
-            written = len(rendered.encoded) if committed else 0
+                committed = rendered.staged.commit()
+            written = len(frame_texts) if committed else 0
         folder = out.frame_dir(rendered.key).relative_to(out.root).as_posix()
         names = [out.frame_name(i, len(frame_texts), extension) for i in range(len(frame_texts))]
         record = {

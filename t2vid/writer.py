@@ -4,7 +4,10 @@ Frames are content-addressed (`frames/<k[:2]>/<k>/f000.png`, k a digest of
 the style and the frame texts), so samples over the same context share one set
 of files, any worker may write them, and the result does not depend on which
 worker got there first. Everything is written under a temporary name and
-renamed into place: a killed run leaves either a whole file or none.
+renamed into place: a killed run leaves either a whole file or none. A
+sample's frames go into a staging folder under OUT/.tmp as they are drawn
+(one encoded frame in memory at a time) and the folder is renamed into
+frames/ when the sample is written.
 Order of commit per shard: frames, JSONL, rejects, completion marker; the
 manifest last.
 
@@ -25,6 +28,7 @@ import shutil
 import signal
 import stat
 import tempfile
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +41,7 @@ LOCK = ".lock"
 OWNER_FILE = ".t2vid-owner.json"
 OWNER_FORMAT = 1  # version of the ownership marker (and of the layout it vouches for)
 MAX_OWNER_BYTES = 256 << 20  # an export's marker lists its files
+WRITE_SLICE = 1 << 20  # characters of a JSONL line encoded at a time
 # Files of OUT that t2vid writes, relative to OUT: nothing else is ever deleted from it.
 OWN_NAMES = re.compile(
     r"(manifest\.json|\.manifest\.json\.\d+\.tmp"
@@ -253,29 +258,32 @@ class OutputDir:
     def has_frames(self, key: str) -> bool:
         return self.frame_dir(key).is_dir()
 
+    def stage_frames(self, key: str, count: int, extension: str) -> FrameStaging:
+        """A private folder under OUT/.tmp that takes the sample's `count` frames one at a time, then goes into frames/ whole."""
+        return StagedFrames(self, key, count, extension)
+
     def commit_frames(self, key: str, frames: list[bytes], extension: str) -> bool:
-        """Write one sample's frames as a unit; False when they were already there."""
-        final = self.frame_dir(key)
-        if final.is_dir():
+        """Write frames already in memory (those a Ray worker sent to the driver) as a unit; False when they were already there."""
+        if self.has_frames(key):
             return False
-        staging = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=self.root / TMP_DIR))
-        try:
-            for index, data in enumerate(frames):
-                (staging / self.frame_name(index, len(frames), extension)).write_bytes(data)
-                failpoint("frame")
-            final.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.rename(staging, final)
-            except OSError:
-                if not final.is_dir():
-                    raise
-                return False  # another worker committed the same frames first
-            return True
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        with self.stage_frames(key, len(frames), extension) as staged:
+            for data in frames:
+                staged.add(data)
+            return staged.commit()
 
     def commit_lines(self, path: Path, lines: list[str]) -> None:
-        write_atomic(path, "".join(lines).encode("utf-8"))
+        """A JSONL file of `lines` (each without its newline), whole or not at all.
+
+        Written a slice at a time: joining and encoding a shard whose record
+        holds a huge context would copy its ~10 MB line twice more.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with StagedFile(path) as temporary, open(temporary, "w", encoding="utf-8", newline="") as handle:
+            for line in lines:
+                for start in range(0, len(line), WRITE_SLICE):
+                    handle.write(line[start : start + WRITE_SLICE])
+                handle.write("\n")
+            failpoint(path.name)
 
     def commit_marker(self, number: int, counts: dict) -> None:
         write_atomic(self.marker_path(number), json.dumps(counts, sort_keys=True).encode())
@@ -341,6 +349,75 @@ def _is_regular(path: Path) -> bool:
         return False
 
 
+class FrameStaging(ABC):
+    """One sample's frames between the first one drawn and the sample's record: `add` each in order, then `commit` or `discard`.
+
+    As a context manager it discards on any error, so a failure while frame k
+    is drawn leaves nothing behind, and the set stays open on success for the
+    write step to commit.
+    """
+
+    @abstractmethod
+    def add(self, data: bytes) -> None:
+        """The next frame's encoded bytes, in frame order."""
+
+    @abstractmethod
+    def commit(self) -> bool:
+        """Make the frames the key's; False when they were there already (this copy is dropped). Always releases the staging."""
+
+    @abstractmethod
+    def discard(self) -> None:
+        """Let go of every frame added; nothing of this set remains."""
+
+    def __enter__(self) -> FrameStaging:
+        return self
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        if error_type is not None:
+            self.discard()
+
+
+class StagedFrames(FrameStaging):
+    """Frames written one at a time into OUT/.tmp/<key>-XXXX and renamed into frames/<k[:2]>/<key> when complete.
+
+    Only the frame being added is in memory, however many frames the sample
+    has; a killed run leaves the staging folder (cleared by the next run) and
+    frames/ holds every frame of a key or none.
+    """
+
+    def __init__(self, out: OutputDir, key: str, count: int, extension: str):
+        self.final = out.frame_dir(key)
+        self.count = count
+        self.extension = extension
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=out.root / TMP_DIR))
+        self.added = 0
+
+    def add(self, data: bytes) -> None:
+        (self.folder / OutputDir.frame_name(self.added, self.count, self.extension)).write_bytes(data)
+        self.added += 1
+        failpoint("frame")
+
+    def commit(self) -> bool:
+        try:
+            if self.added != self.count:
+                raise ValueError(f"{self.added} of {self.count} frames staged for {self.final.name}")
+            if self.final.is_dir():
+                return False
+            self.final.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.rename(self.folder, self.final)
+            except OSError:
+                if not self.final.is_dir():
+                    raise
+                return False  # another worker committed the same frames first
+            return True
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 @dataclass(frozen=True)
 class FrameSet:
     """One sample's encoded frames on their way from a worker to the driver."""
@@ -349,12 +426,34 @@ class FrameSet:
     frames: tuple[bytes, ...]
 
 
+class HeldFrames(FrameStaging):
+    """FrameHandOff's staging: the frames are kept in memory, because the driver, not the worker, writes them."""
+
+    def __init__(self, hand_off: "FrameHandOff", key: str, extension: str):
+        self.hand_off = hand_off
+        self.key = key
+        self.extension = extension
+        self.frames: list[bytes] = []
+
+    def add(self, data: bytes) -> None:
+        self.frames.append(data)
+
+    def commit(self) -> bool:
+        committed = self.hand_off.keep(self.key, FrameSet(self.extension, tuple(self.frames)))
+        self.discard()
+        return committed
+
+    def discard(self) -> None:
+        self.frames = []
+
+
 class FrameHandOff(OutputDir):
     """OUT as a worker sees it with --ray-storage driver: frames are kept for the driver instead of written.
 
     The worker never touches the filesystem; `take` gives the frames of the
     chunk just done, for its result. A key seen twice in one chunk is drawn
-    and sent once.
+    and sent once. Unlike a worker that writes OUT itself, this one holds
+    each sample's encoded frames in memory until its chunk is sent.
     """
 
     def __init__(self, root: str | os.PathLike):
@@ -364,10 +463,13 @@ class FrameHandOff(OutputDir):
     def has_frames(self, key: str) -> bool:
         return key in self._frame_sets
 
-    def commit_frames(self, key: str, frames: list[bytes], extension: str) -> bool:
+    def stage_frames(self, key: str, count: int, extension: str) -> FrameStaging:
+        return HeldFrames(self, key, extension)
+
+    def keep(self, key: str, frame_set: FrameSet) -> bool:
         if key in self._frame_sets:
             return False
-        self._frame_sets[key] = FrameSet(extension, tuple(frames))
+        self._frame_sets[key] = frame_set
         return True
 
     def take(self) -> dict[str, FrameSet]:

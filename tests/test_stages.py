@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import errno
 import json
+import weakref
 
 import pytest
 
 from t2vid.run import SynthError
 from t2vid.stages import SampleStages
-from t2vid.writer import OutputDir
+from t2vid.writer import StagedFrames
 
 from conftest import license_text, run_synth, write_jsonl
 
@@ -75,12 +76,35 @@ def test_an_unexpected_error_in_one_record_is_an_internal_reject_and_the_run_goe
     assert manifest_of(out)["status"] == "complete"
 
 
-def test_a_failed_write_to_out_stops_the_run_with_one_line(tmp_path, records, monkeypatch):
-    def disk_full(self, key, frames, extension):
+@pytest.mark.parametrize("step", ["add", "commit"])  # staging a drawn frame, or moving a sample's frames into frames/
+def test_a_failed_write_to_out_stops_the_run_with_one_line(tmp_path, records, monkeypatch, step):
+    def disk_full(self, *args):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(OutputDir, "commit_frames", disk_full)
+    monkeypatch.setattr(StagedFrames, step, disk_full)
     out = tmp_path / "out"
     with pytest.raises(SynthError, match=rf"^cannot write to {out}: No space left on device$"):
         run_synth(out, records, size="224x224")
     assert not (out / "shards" / "shard-00000.jsonl").exists()
+    assert not list((out / "frames").rglob("*.png"))
+
+
+def test_a_long_context_is_segmented_once_for_its_questions_and_let_go_before_the_next(tmp_path, monkeypatch):
+    """A worker keeps earlier contexts' frames only up to a bound: otherwise each huge context would stay in memory beside the next one."""
+    from t2vid import stages
+
+    monkeypatch.setattr(stages, "SEGMENTATION_FRAMES_KEPT", 10)
+    segment, made, alive_at_call = stages.segment, [], []
+
+    def tracking(*args, **kwargs):
+        alive_at_call.append([ref() is not None for ref in made])
+        segmentation = segment(*args, **kwargs)
+        made.append(weakref.ref(segmentation))
+        return segmentation
+
+    monkeypatch.setattr(stages, "segment", tracking)
+    apache, mpl = license_text("Apache-2.0", 600), license_text("MPL-2.0", 600)
+    rows = [{"context": context, "question": q, "answer": "A."} for context, q in ((apache, "What is licensed?"), (apache, "Who may sue?"), (mpl, "May I sell it?"))]
+    summary = run_synth(tmp_path / "out", write_jsonl(tmp_path / "in.jsonl", rows), size="224x224")
+    assert summary.samples == 3 and summary.frames > 2 * 10
+    assert alive_at_call == [[], [False]]  # Apache's frames: drawn once for both questions, gone before MPL is segmented
