@@ -267,3 +267,9 @@ def process_chunk(config: SynthConfig, dataset_names: tuple[str, ...], chunk: Wo
     if _WORKER is None or _WORKER_KEY != key:
         _WORKER, _WORKER_KEY = ShardWorker(config, dataset_names), key
     return _WORKER.process(chunk)
+
+
+def release_worker() -> None:
+    """Let go of this process's worker and its caches: an in-process run is over, the caller's process goes on."""
+    global _WORKER, _WORKER_KEY
+    _WORKER = _WORKER_KEY = None

@@ -96,3 +96,11 @@ def test_synth_from_python_leaves_the_callers_garbage_collector_as_it_was(tmp_pa
         assert gc.get_threshold() == (500, 5, 5) and gc.get_freeze_count() == 0
     finally:
         gc.set_threshold(700, 10, 10)
+
+
+def test_an_in_process_run_lets_go_of_its_worker_and_caches(tmp_path, english_jsonl):
+    """With one worker synth() runs in the caller's process; its segmentations and masks must not outlive the run."""
+    from t2vid import pipeline
+
+    run_synth(tmp_path / "out", english_jsonl)
+    assert pipeline._WORKER is None

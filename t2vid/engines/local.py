@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 
 from t2vid.config import SynthConfig
 from t2vid.engines.collector import rendering_collector, tune_collector
-from t2vid.pipeline import ChunkResult, WorkChunk, process_chunk
+from t2vid.pipeline import ChunkResult, WorkChunk, process_chunk, release_worker
 
 
 def _start_worker(driver_alive) -> None:
@@ -75,7 +75,10 @@ def run_local(config: SynthConfig, dataset_names: tuple[str, ...], chunks: Itera
     head = list(islice(chunks, 2))
     if config.workers == 1 or len(head) < 2:
         with rendering_collector():
-            yield from map(work, chain(head, chunks))
+            try:
+                yield from map(work, chain(head, chunks))
+            finally:
+                release_worker()
         return
     with process_pool(config.workers) as pool:
         window: deque = deque()
