@@ -238,12 +238,24 @@ def cpu_of(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def settle_disk(seconds: float = 3.0) -> None:
+    """Flush what earlier runs wrote and deleted, and give the disk a moment, before a timed run starts.
+
+    Measured on this machine's ext4 (mounted with discard): right after a
+    large output was deleted, creating a 20 KB file took 840 us instead of
+    75-100 us for several seconds, which one run paid and the next did not.
+    """
+    os.sync()
+    time.sleep(seconds)
+
+
 def run_child(argv: list[str]) -> tuple[float, int, int, float]:
     """Wall seconds, peak RSS of the largest process, peak PSS of the whole tree (sampled every 50 ms) and CPU seconds of the tree.
 
     CPU time is the last sample of every process of the tree (workers exit
     before the child does), and the child's own from wait4.
     """
+    settle_disk()
     started = time.perf_counter()
     child = subprocess.Popen(argv)
     done = threading.Event()
