@@ -137,7 +137,7 @@ class Line:
     """
 
     items: tuple[MeasuredUnit, ...]
-    xs: array  # pen x of each item, as machine integers
+    xs: array = field(hash=False)  # pen x of each item, as machine integers (an array does not hash; equality still compares it)
     baseline: int  # absolute y
     mark: PlacedUnit | None = None  # preserve mode: drawn before a line that continues a wrapped source line
 

@@ -104,13 +104,13 @@ CHUNK_WORK = 60_000  # `text_work` per engine task, ~0.1 s of English or ~0.4 s 
 
 
 def text_work(text: str) -> int:
-    """How much drawing a text makes, cheaply, from its UTF-8 length: 1 per ASCII character, 5 per CJK one.
+    """How much drawing a text makes, cheaply, from its UTF-8 length: 1 per ASCII character, 5 per CJK one (3 per other letter).
 
     A CJK character is a word, as ~6 ASCII characters are. Chunks cut by
     characters alone held 6x more work in Chinese, and the last one kept one
     worker busy for seconds while the other waited.
     """
-    return 3 * len(text.encode("utf-8", "surrogatepass")) - 2 * len(text)
+    return 2 * len(text.encode("utf-8", "surrogatepass")) - len(text)
 
 
 @dataclass(frozen=True)
@@ -280,6 +280,6 @@ def process_chunk(config: SynthConfig, dataset_names: tuple[str, ...], chunk: Wo
 
 
 def release_worker() -> None:
-    """Let go of this process's worker and its caches: an in-process run is over, the caller's process goes on."""
+    """Let go of this process's worker (its segmentations, measurements and masks): an in-process run is over, the caller's process goes on. Layout's per-process word caches stay (bounded)."""
     global _WORKER, _WORKER_KEY
     _WORKER = _WORKER_KEY = None

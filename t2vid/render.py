@@ -9,12 +9,13 @@ land outside the box the layouter checked against the margins.
 from __future__ import annotations
 
 import io
+from itertools import chain
 
 from PIL import Image, ImageColor, ImageDraw
 
 from t2vid.caches import Generations
 from t2vid.fonts import bitmap_strike, load_font
-from t2vid.layout import FrameLayout, Layouter, PlacedUnit
+from t2vid.layout import FrameLayout, Layouter
 from t2vid.measure import Measured, Run
 from t2vid.png import encode_png, encode_png_rows
 from t2vid.style import RenderStyle
@@ -57,7 +58,7 @@ class Renderer:
             width, height = mask.size
             stamps.append((colour, mask, run.dx + x0, top, run.dx + x0 + width, top + height))
             size += run_size
-        return measured, tuple(stamps), size
+        return measured, tuple(stamps), 1000 + size  # the floor: a unit without ink still costs its objects
 
     def _mask(self, run: Run) -> tuple:
         """The run's ink (its box must not be empty), drawn: (None, coverage mask) or, for a colour bitmap font such as emoji, (colour core, alpha); the mask's top-left corner relative to pen and baseline; its size in bytes."""
@@ -105,26 +106,21 @@ class Renderer:
             canvas.paste(0, (0, 0, filter_column, style.height))
         left = style.margin + filter_column
         for line in frame.lines:
-            if line.mark is not None:
-                self._paste(canvas, left, line.mark, self._mark)
             y = line.baseline
-            for x, (_, measured) in zip(line.xs, line.items):
+            units = zip(line.xs, line.items)
+            if line.mark is not None:  # drawn first, lighter
+                units = chain([(line.mark.x, (None, line.mark.measured))], units)
+            for x, (unit, measured) in units:
                 entry = stamps_of.get(id(measured))
                 if entry is None:
                     entry = self._stamps.fill(id(measured), lambda: self._stamp(measured))
                     stamps_of = self._stamps.current  # a new generation may have started
                 x += left
+                ink = fg if unit is not None else self._mark
                 for colour, mask, x0, top, x1, bottom in entry[1]:
                     # The core paste skips Image.paste's per-call checks: half the cost of drawing a frame.
-                    canvas.paste(fg if colour is None else colour, (x + x0, y + top, x + x1, y + bottom), mask)
+                    canvas.paste(ink if colour is None else colour, (x + x0, y + top, x + x1, y + bottom), mask)
         return image
-
-    def _paste(self, canvas, left: int, placed: PlacedUnit, fg) -> None:
-        x, y = left + placed.x, placed.baseline
-        measured = placed.measured
-        entry = self._stamps.current.get(id(measured)) or self._stamps.fill(id(measured), lambda: self._stamp(measured))
-        for colour, mask, x0, top, x1, bottom in entry[1]:
-            canvas.paste(fg if colour is None else colour, (x + x0, y + top, x + x1, y + bottom), mask)
 
     def encode(self, image: Image.Image) -> bytes:
         return encode_image(image, self.style)

@@ -143,6 +143,8 @@ def _claim_output(out: OutputDir, config: SynthConfig) -> bool:
             before = _flatten(existing.get("config", {}) if isinstance(existing.get("config"), dict) else {})
             now = _flatten(config_for_manifest(config))
             differs = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
+            if existing.get("png_deflate") != _png_deflate(config):  # same pixels, other bytes: a clean run would differ
+                differs.append("png_deflate")
             if differs:
                 raise UsageError(f"{root} holds a run with different settings ({', '.join(differs[:8])}); use --overwrite to start over or pick another -o")
         if config.overwrite:
@@ -225,6 +227,11 @@ def _chunks(tasks: Iterator[ShardTask], planned: dict[int, ShardTask]) -> Iterat
         yield from chunks_of(task)
 
 
+def _png_deflate(config: SynthConfig) -> str | None:
+    """Which deflate writes this run's PNG frames (see png.deflate_encoder); None for other formats."""
+    return deflate_encoder(config.style.png_compress_level) if config.style.image_format == "png" else None
+
+
 def _manifest(config: SynthConfig, summary: RunSummary, status: str) -> dict:
     return {
         "t2vid_version": __version__,
@@ -242,7 +249,7 @@ def _manifest(config: SynthConfig, summary: RunSummary, status: str) -> dict:
         "shards": sorted(summary.shards),
         "rejects": [s.replace("shards/", "rejects/") for s in sorted(summary.shards)],
         "config": config_for_manifest(config),
-        "png_deflate": deflate_encoder(config.style.png_compress_level) if config.style.image_format == "png" else None,
+        "png_deflate": _png_deflate(config),
         "run": {"seconds": round(summary.seconds, 3), "workers": config.workers, "engine": config.engine, "ray_address": config.ray_address, "ray_storage": config.ray_storage if config.engine == "ray" else None, "output": config.output, "shards_resumed": summary.shards_resumed, "nodes": dict(sorted(summary.nodes.items())), "stage_seconds": {name: round(seconds, 3) for name, seconds in summary.stage_seconds.items()}},
     }
 

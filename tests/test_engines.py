@@ -104,3 +104,16 @@ def test_an_in_process_run_lets_go_of_its_worker_and_caches(tmp_path, english_js
 
     run_synth(tmp_path / "out", english_jsonl)
     assert pipeline._WORKER is None
+
+
+def test_objects_the_caller_froze_stay_frozen(tmp_path, english_jsonl):
+    """A process that froze its objects (a pre-fork server) keeps them frozen through an in-process run."""
+    import gc
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        run_synth(tmp_path / "out", english_jsonl)
+        assert frozen > 0 and gc.get_freeze_count() > 0  # not thawed (objects freed meanwhile leave the count)
+    finally:
+        gc.unfreeze()

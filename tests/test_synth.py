@@ -101,6 +101,20 @@ def test_config_file_with_flags_winning(tmp_path, english_jsonl):
     assert all(len(t.split()) <= 30 for s in shard_lines(out) for t in s["texts"])
 
 
+def test_resume_refuses_frames_of_another_png_encoder(tmp_path, english_jsonl, capsys):
+    """Frames written by another deflate (an older t2vid, or zlib where ISA-L is missing) have the same pixels but other bytes:
+    resuming would mix them into an OUT that differs from a clean run."""
+    out = tmp_path / "out"
+    assert main(["synth", str(english_jsonl), "-o", str(out), "-q", "--workers", "1", "--shard-size", "2"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["png_deflate"] = "zlib 1.2.13"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["synth", str(english_jsonl), "-o", str(out), "-q", "--workers", "1", "--shard-size", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "different settings (png_deflate)" in err and err.count("\n") == 1
+    assert main(["synth", str(english_jsonl), "-o", str(out), "-q", "--workers", "1", "--shard-size", "2", "--overwrite"]) == 0
+
+
 def test_resume_refuses_other_settings_and_overwrite_starts_over(tmp_path, english_jsonl, capsys):
     out = tmp_path / "out"
     assert main(["synth", str(english_jsonl), "-o", str(out), "-q", "--workers", "1"]) == 0

@@ -12,9 +12,13 @@ COLLECTOR_THRESHOLDS = (10_000, 10, 10)
 
 
 def tune_collector() -> tuple[int, int, int]:
-    """Collect cyclic garbage less often while rendering, objects made before the run frozen (never scanned); the thresholds before."""
+    """Collect cyclic garbage less often while rendering, objects made before the run frozen (never scanned); the thresholds before.
+
+    A process that froze objects itself (a pre-fork server) keeps its own freeze: unfreezing later would thaw them too.
+    """
     before = gc.get_threshold()
-    gc.freeze()
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
     gc.set_threshold(*COLLECTOR_THRESHOLDS)
     return before
 
@@ -22,9 +26,11 @@ def tune_collector() -> tuple[int, int, int]:
 @contextmanager
 def rendering_collector():
     """`tune_collector` for a block, the caller's settings restored afterwards (`synth()` from Python leaves its process as it was)."""
+    frozen_by_caller = gc.get_freeze_count() > 0
     before = tune_collector()
     try:
         yield
     finally:
         gc.set_threshold(*before)
-        gc.unfreeze()
+        if not frozen_by_caller:
+            gc.unfreeze()
