@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import nullcontext
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 
@@ -196,19 +197,32 @@ class SampleStages:
         return Rendered(segmented, key, staged)
 
     def write(self, rendered: Rendered) -> Written:
-        """Commit the staged frames (if new) and build the sample's record; a failed write to OUT stops the run."""
+        """Build the sample's record, then commit the staged frames (if new); a failed write to OUT stops the run.
+
+        Committing is the last step, and a failure before it discards the
+        staged frames: no record fails and leaves frames behind that no record
+        names (a run into an empty OUT does not look for stale frames
+        afterwards).
+        """
+        staged, frames = rendered.staged, len(rendered.segmented.segmentation.frames)
+        written = 0
+        with staged if staged is not None else nullcontext():
+            record = self._record(rendered)
+            if staged is not None:
+                with writing_out():
+                    written = frames if staged.commit() else 0
+        seg = rendered.segmented.segmentation
+        words = sum(frame.new_words for frame in seg.frames)
+        return Written(record, frames, words, seg.missing_glyphs, written, frames - written)
+
+    def _record(self, rendered: Rendered) -> dict:
+        """The sample's line in its shard."""
         config, out = self.config, self.out
         segmented = rendered.segmented
         sample, style, seg = segmented.sample, segmented.style, segmented.segmentation
         frame_texts = seg.texts
-        extension = style.image_format
-        written = 0
-        if rendered.staged is not None:
-            with writing_out():
-                committed = rendered.staged.commit()
-            written = len(frame_texts) if committed else 0
         folder = out.frame_dir(rendered.key).relative_to(out.root).as_posix()
-        names = [out.frame_name(i, len(frame_texts), extension) for i in range(len(frame_texts))]
+        names = [out.frame_name(i, len(frame_texts), style.image_format) for i in range(len(frame_texts))]
         record = {
             "id": sample.id,
             "images": [f"{folder}/{name}" for name in names],
@@ -231,5 +245,4 @@ class SampleStages:
             record["meta"] = sample.meta
         if style != config.style:
             record["style"] = {"font": style.font, "font_size": style.font_size, "fg": style.fg, "bg": style.bg, "whitespace": style.whitespace}
-        words = sum(frame.new_words for frame in seg.frames)
-        return Written(record, len(frame_texts), words, seg.missing_glyphs, written, len(frame_texts) - written)
+        return record

@@ -86,3 +86,30 @@ def test_the_content_key_is_the_digest_of_the_settings_json(texts):
     settings = [style.key(), "words", 115, 2, texts]
     expected = hashlib.sha256(json.dumps(settings, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()[:24]
     assert frame_key(style, "words", 115, 2, texts) == expected
+
+
+def test_a_record_that_fails_in_write_leaves_no_frames_behind(tmp_path, monkeypatch):
+    """Frames are committed only once the sample's record is built: a record that fails in write is rejected and its frames go too."""
+    from t2vid.stages import SampleStages
+
+    rows = [
+        {"context": license_text("BSD"), "question": "How many conditions?", "answer": "Three."},
+        {"context": license_text("MPL-2.0", 600), "question": "May I sell it?", "answer": "Yes."},
+    ]
+    data = write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "out"
+    build = SampleStages._record
+
+    def failing_record(self, rendered):
+        if rendered.segmented.sample.answer == "Yes.":
+            raise ValueError("cannot build the record")
+        return build(self, rendered)
+
+    monkeypatch.setattr(SampleStages, "_record", failing_record)
+    summary = run_synth(out, data, size="224x224")
+
+    assert summary.samples == 1 and summary.rejected == {"internal": 1}
+    records = [json.loads(line) for line in (out / "shards" / "shard-00000.jsonl").read_text().splitlines()]
+    named = sorted(image for record in records for image in record["images"])
+    assert files_below(out / "frames") == sorted(image.removeprefix("frames/") for image in named)
+    assert files_below(out / ".tmp") == []
