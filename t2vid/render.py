@@ -2,8 +2,8 @@
 
 Each distinct unit's runs of text are drawn once into small masks and pasted
 wherever the unit recurs; pasting is ~8x cheaper than drawing text, and a
-document repeats most of its words. Masks are clipped to the measured ink box, so nothing can
-land outside the box the layouter checked against the margins.
+document repeats most of its words. Masks are clipped to the measured ink box,
+so nothing can land outside the box the layouter checked against the margins.
 """
 
 from __future__ import annotations
