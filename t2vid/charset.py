@@ -182,8 +182,6 @@ _OPENING, _CLOSING = (re.escape("".join(sorted(chars))) for chars in (OPENING, C
 # CJK ranges, U+302A-302F and U+3099-309A, are left out): split_cjk's fast path.
 _CJK_WITHOUT_MARKS = "\u2e80-\u3029\u3030-\u3098\u309b-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff"
 _WITHOUT_MARKS = re.compile(f"[\x21-\x7e\u00a1-\u02ff\u0370-\u0482\u048a-\u04ff\u2010-\u2027\u2030-\u205e\u2100-\u2bff{_CJK_WITHOUT_MARKS}]+")
-# CJK characters that each draw alone (no marks): a run of them is measured and drawn one character at a time.
-SEPARABLE_CJK = re.compile(f"[{_CJK_WITHOUT_MARKS}]+")
 _BREAKS = re.compile(rf"(?<=\S)(?<![{_OPENING}])(?=[^\s{_CLOSING}])(?:(?=[{CJK_CLASS}{_OPENING}])|(?<=[{CJK_CLASS}]))")
 
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from t2vid.caches import MISSING, Generations
-from t2vid.charset import CLOSING, KEPT_INVISIBLE, SEPARABLE_CJK, needs_shaping
-from t2vid.fonts import FontChain, FontFace, bitmap_strike, coverage, kerns_in_basic_layout, load_font, resolve_face
+from t2vid.charset import CLOSING, KEPT_INVISIBLE, needs_shaping
+from t2vid.fonts import FontChain, FontFace, bitmap_strike, coverage, load_font, resolve_face
+from t2vid.glyphs import glyph_set
 from t2vid.style import RenderStyle, default_family
 
 CONTINUATION_MARK = "↪"  # preserve mode: starts a line that continues a wrapped source line
@@ -86,7 +87,6 @@ class Measurer:
         self._primary_has_ascii = set(range(0x20, 0x7F)) <= coverage(self.face)
         self._measured: Generations[Measured | None] = Generations(MEASURE_CACHE_SIZE)  # text, or (text, True) right to left
         self._prepared: Generations[tuple[tuple[MeasuredUnit, ...], str]] = Generations(MEASURE_CACHE_SIZE)  # unit -> its pieces and undrawable characters
-        self._spaced_faces: dict[FontFace, bool] = {}
         self.mark: Measured | None = None  # preserve mode: what starts a continued line
         if style.whitespace == "preserve":
             self.mark = self.measure(CONTINUATION_MARK)
@@ -131,27 +131,11 @@ class Measurer:
             else:
                 runs.append((face, shaped, char))
         placed, pen, box = [], 0, None
-        direction = {"direction": "rtl"} if rtl else {}
         for face, shaped, run_text in runs:
-            if not shaped and len(run_text) > 1 and SEPARABLE_CJK.fullmatch(run_text) and self._spaces_by_advance(face, run_text[0]):
-                for char in run_text:  # each character's measurement (and mask) is shared by every unit that holds it
-                    measured_char = self.measure(char)
-                    placed.append(replace(measured_char.runs[0], dx=pen))
-                    pen += measured_char.advance
-                continue
-            font = load_font(face, self.style.font_size, shaped)
-            strike = bitmap_strike(face)
-            if face.builtin:  # the built-in font has no baseline anchor: shift by its ascent
-                x0, top, x1, bottom = font.getbbox(run_text)
-                top, bottom = top - self.ascent, bottom - self.ascent
-            else:
-                x0, top, x1, bottom = font.getbbox(run_text, anchor="ls", **(direction if shaped else {}))
-            advance = font.getlength(run_text, **(direction if shaped else {}))
-            if strike:  # a bitmap font is opened at its strike size and scaled to the text's
-                scale = self.style.font_size / strike
-                x0, top, x1, bottom = math.floor(x0 * scale), math.floor(top * scale), math.ceil(x1 * scale), math.ceil(bottom * scale)
-                advance *= scale
-            placed.append(Run(face, shaped, run_text, pen, (x0, top, x1, bottom), rtl and shaped))
+            glyphs = None if shaped or len(run_text) < 2 else glyph_set(face, self.style.font_size)
+            composed = None if glyphs is None else glyphs.measure(run_text)  # a new word from its characters' metrics
+            advance, ink = composed or self._measure_run(face, shaped, run_text, rtl)
+            placed.append(Run(face, shaped, run_text, pen, ink, rtl and shaped))
             pen += round(advance)
         if rtl:  # runs in logical order are laid out right to left
             ends = [run.dx for run in placed[1:]] + [pen]
@@ -167,20 +151,20 @@ class Measurer:
             return Measured((), 0, (0, 0, 0, 0), False, "".join(missing), "")
         return None
 
-    def _spaces_by_advance(self, face: FontFace, sample: str) -> bool:
-        """Whether a run in `face` draws exactly as its characters side by side, one advance apart.
-
-        So in basic layout without kerning, at whole-pixel advances (FreeType
-        hints them so); checked once per face. A Chinese text has a few
-        thousand distinct characters but several times as many units (a
-        character with its punctuation), which then share their characters'
-        measurements and masks instead of being measured and drawn again.
-        """
-        spaced = self._spaced_faces.get(face)
-        if spaced is None:
-            font = load_font(face, self.style.font_size)
-            spaced = self._spaced_faces[face] = not face.builtin and bitmap_strike(face) is None and not kerns_in_basic_layout(face) and float(font.getlength(sample)).is_integer()
-        return spaced
+    def _measure_run(self, face: FontFace, shaped: bool, text: str, rtl: bool) -> tuple[float, tuple[int, int, int, int]]:
+        """Advance and ink box of one run, measured whole by Pillow."""
+        font = load_font(face, self.style.font_size, shaped)
+        direction = {"direction": "rtl"} if rtl and shaped else {}
+        if face.builtin:  # the built-in font has no baseline anchor: shift by its ascent
+            x0, top, x1, bottom = font.getbbox(text)
+            return font.getlength(text), (x0, top - self.ascent, x1, bottom - self.ascent)
+        x0, top, x1, bottom = font.getbbox(text, anchor="ls", **direction)
+        advance = font.getlength(text, **direction)
+        strike = bitmap_strike(face)
+        if strike:  # a bitmap font is opened at its strike size and scaled to the text's
+            scale = self.style.font_size / strike
+            return advance * scale, (math.floor(x0 * scale), math.floor(top * scale), math.ceil(x1 * scale), math.ceil(bottom * scale))
+        return advance, (x0, top, x1, bottom)
 
     def _fits_alone(self, m: Measured) -> bool:
         x0, top, x1, bottom = m.ink

@@ -15,6 +15,7 @@ from PIL import Image, ImageColor, ImageDraw
 
 from t2vid.caches import Generations
 from t2vid.fonts import bitmap_strike, load_font
+from t2vid.glyphs import glyph_set
 from t2vid.layout import FrameLayout, Layouter
 from t2vid.measure import Measured, Run
 from t2vid.png import encode_png, encode_png_rows
@@ -37,7 +38,7 @@ class Renderer:
         # identity is the cheapest key; the entry holds the Measured, so no other object can take its id.
         self._stamps: Generations[tuple] = Generations(MASK_CACHE_BYTES, cost=lambda entry: entry[2])
         # (text, shaped, rtl, face) -> (colour core or None, mask core, corner, bytes): runs shared by units,
-        # such as the characters of CJK units (see Measurer._spaces_by_advance)
+        # such as a word that also appears with other punctuation in a unit of several runs
         self._runs: Generations[tuple] = Generations(MASK_CACHE_BYTES, cost=lambda entry: entry[3])
         self._fg = _colour(style.fg, style.mode)
         self._bg = _colour(style.bg, style.mode)
@@ -72,7 +73,9 @@ class Renderer:
             mask = Image.new("L", (x1 - x0, bottom - top), 0)
             ImageDraw.Draw(mask).text((-x0, -top - _builtin_ascent(font)), run.text, fill=255, font=font)
             return None, mask.im, (x0, top), _size(x1 - x0, bottom - top, 1)
-        mask, corner = font.getmask2(run.text, mode="L", anchor="ls", **direction)  # the coverage ImageDraw.text would paint, without its wrappers
+        glyphs = None if run.shaped or len(run.text) < 2 else glyph_set(run.face, self.style.font_size)
+        composed = None if glyphs is None else glyphs.mask(run.text)  # from its characters' cached masks
+        mask, corner = composed or font.getmask2(run.text, mode="L", anchor="ls", **direction)  # the coverage ImageDraw.text would paint, without its wrappers
         return None, mask, corner, _size(*mask.size, 1)
 
     def _bitmap_glyphs(self, run: Run, font, direction: dict) -> tuple[Image.Image, Image.Image]:
