@@ -144,6 +144,12 @@ def drawable(word: str) -> str:
     return "" if all(char in KEPT_INVISIBLE for char in kept) else kept
 
 
+def draws_alone(text: str) -> bool:
+    """Whether every character of `text` draws by itself: no marks, joiners, variation selectors, emoji or
+    scripts that need shaping, so a character's font alone decides its run (a fast path of measuring)."""
+    return text.isprintable() and _WITHOUT_MARKS.fullmatch(text) is not None
+
+
 def split_cjk(word: str) -> list[str]:
     """A whitespace-free word -> its units: each CJK character apart, with its kinsoku punctuation and marks.
 
@@ -151,7 +157,7 @@ def split_cjk(word: str) -> list[str]:
     characters of a CJK text: without marks or joiners the rule is one regular
     expression (the same breaks `count_words` counts), else a loop per character.
     """
-    if word.isprintable() and _WITHOUT_MARKS.fullmatch(word) is not None:
+    if draws_alone(word):
         return _BREAKS.split(word)
     return split_cjk_by_character(word)
 
@@ -182,6 +188,8 @@ _OPENING, _CLOSING = (re.escape("".join(sorted(chars))) for chars in (OPENING, C
 # CJK ranges, U+302A-302F and U+3099-309A, are left out): split_cjk's fast path.
 _CJK_WITHOUT_MARKS = "\u2e80-\u3029\u3030-\u3098\u309b-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff"
 _WITHOUT_MARKS = re.compile(f"[\x21-\x7e\u00a1-\u02ff\u0370-\u0482\u048a-\u04ff\u2010-\u2027\u2030-\u205e\u2100-\u2bff{_CJK_WITHOUT_MARKS}]+")
+# CJK characters that each draw alone (no marks): a run of them is measured and drawn one character at a time.
+SEPARABLE_CJK = re.compile(f"[{_CJK_WITHOUT_MARKS}]+")
 _BREAKS = re.compile(rf"(?<=\S)(?<![{_OPENING}])(?=[^\s{_CLOSING}])(?:(?=[{CJK_CLASS}{_OPENING}])|(?<=[{CJK_CLASS}]))")
 
 

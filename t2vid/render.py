@@ -38,7 +38,7 @@ class Renderer:
         # identity is the cheapest key; the entry holds the Measured, so no other object can take its id.
         self._stamps: Generations[tuple] = Generations(MASK_CACHE_BYTES, cost=lambda entry: entry[2])
         # (text, shaped, rtl, face) -> (colour core or None, mask core, corner, bytes): runs shared by units,
-        # such as a word that also appears with other punctuation in a unit of several runs
+        # such as the characters of CJK units (see Measurer._spaces_by_advance)
         self._runs: Generations[tuple] = Generations(MASK_CACHE_BYTES, cost=lambda entry: entry[3])
         self._fg = _colour(style.fg, style.mode)
         self._bg = _colour(style.bg, style.mode)

@@ -70,9 +70,14 @@ def test_split_cjk_breaks_exactly_where_the_per_character_rule_does(word):
     assert charset.split_cjk(word) == charset.split_cjk_by_character(word)
 
 
-def test_split_cjk_fast_class_holds_no_mark_or_joiner():
-    """The regular-expression path is only exact for words without marks and joiners: its class must not admit one."""
+def test_fast_class_holds_no_character_that_draws_with_others():
+    """`split_cjk`'s regular expression and measuring's run-per-font path are only exact for characters that
+    draw alone: the class must admit no mark, joiner, variation selector, emoji or script that needs shaping."""
     import unicodedata
 
-    admitted = [chr(c) for c in range(0x110000) if charset._WITHOUT_MARKS.fullmatch(chr(c)) and chr(c).isprintable()]
-    assert admitted and not [c for c in admitted if unicodedata.category(c).startswith("M") or c in charset.KEPT_INVISIBLE]
+    admitted = [chr(c) for c in range(0x110000) if charset.draws_alone(chr(c))]
+    assert admitted and not [
+        c
+        for c in admitted
+        if unicodedata.category(c).startswith("M") or c in charset.KEPT_INVISIBLE or 0xFE00 <= ord(c) <= 0xFE0F or 0x1F1E6 <= ord(c) <= 0x1FAFF or charset.needs_shaping(c)
+    ]

@@ -252,9 +252,9 @@ def test_units_are_those_of_the_character_by_character_rules(text):
 
 
 @pytest.mark.parametrize("size", [17, 20, 31])
-def test_cjk_units_put_together_from_their_glyphs_match_the_whole_unit(size):
-    """A CJK unit (a character with its punctuation) is measured and drawn from its characters' cached glyphs:
-    in a frame, its advance, ink box and pixels must be those of the unit drawn as one string."""
+def test_cjk_units_drawn_a_character_at_a_time_match_the_whole_unit(size):
+    """A CJK unit (a character with its punctuation) is measured and drawn from its characters' shared masks:
+    its advance, ink box and pixels must be those of the unit drawn as one string."""
     if not NOTO_CJK.is_file():
         pytest.skip(f"drawn with {NOTO_CJK}, which is not installed (see scripts/test.sh)")
     style = RenderStyle(font=str(NOTO_CJK), font_index=2, font_size=size)
@@ -262,6 +262,7 @@ def test_cjk_units_put_together_from_their_glyphs_match_the_whole_unit(size):
     font = ImageFont.truetype(str(NOTO_CJK), size, index=2, layout_engine=ImageFont.Layout.BASIC)
     for unit in ["中，", "《书", "名》。", "「引」", "한국어", "カナ。", "（括）"]:
         measured = measurer.measure(unit)
+        assert [run.text for run in measured.runs] == list(unit)  # one run per character
         box = font.getbbox(unit, anchor="ls")
         assert measured.advance == round(font.getlength(unit)) and measured.ink == box
         whole = Image.new("L", (box[2] - box[0], box[3] - box[1]), 0)
