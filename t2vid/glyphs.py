@@ -25,7 +25,7 @@ from t2vid.fonts import FontFace, bitmap_strike, coverage, kerns_in_basic_layout
 
 GLYPH_CACHE_SIZE = 8_192  # characters per cache generation and face: a CJK font has tens of thousands
 KERN_CACHE_SIZE = 32_768  # character pairs per cache generation and face
-PROBE = "AVATAR Wavy To yj fi ffl rt ti ř ġ 0/1 (x) 'q' [j] «ŀ» f_g T. L' V, W; Ω€"  # kerned pairs, overhangs, marks, descenders
+PROBE = "AVATAR Wavy To yj fi ffl rt ti ř ġ 0/1 (x) 'q' [j] «ŀ» f_g T. L' V, W; Ω€"  # kerned pairs, ligature candidates, overhangs, accents, descenders
 
 
 class GlyphSet:
@@ -47,7 +47,7 @@ class GlyphSet:
         """Each glyph with the whole pixel its pen rounds to, the run's advance in 64ths and its ink box; None when
         a character has no ink (spaces and invisible characters: left to Pillow, whose boxes count their pens)."""
         glyphs, kerns = self._glyphs.current, None if self._kerns is None else self._kerns.current
-        placed, pen, previous = [], 0, ""
+        placed, pen, previous, previous_advance = [], 0, "", 0
         x0 = top = 1 << 30
         x1 = bottom = -(1 << 30)
         for char in text:
