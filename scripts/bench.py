@@ -289,16 +289,16 @@ def cpu_speeds(rounds: int = 5) -> dict[int, float]:
     return {cpu: fastest / value for cpu, value in seconds.items()}
 
 
-def run_child(argv: list[str], cpu: int | None = None) -> tuple[float, int, int, float]:
+def run_child(argv: list[str], pin: int | None = None) -> tuple[float, int, int, float]:
     """Wall seconds, peak RSS of the largest process, peak PSS of the whole tree (sampled every 50 ms) and CPU seconds of the tree.
 
     CPU time is the last sample of every process of the tree (workers exit
-    before the child does), and the child's own from wait4. With `cpu` the
+    before the child does), and the child's own from wait4. With `pin` the
     child (and anything it starts) runs on that CPU only.
     """
     settle_disk()
     started = time.perf_counter()
-    child = subprocess.Popen(argv, preexec_fn=None if cpu is None else lambda: os.sched_setaffinity(0, {cpu}))
+    child = subprocess.Popen(argv, preexec_fn=None if pin is None else lambda: os.sched_setaffinity(0, {pin}))
     done = threading.Event()
     peaks = [0, 0]
     cpu: dict[int, float] = {}

@@ -145,8 +145,9 @@ def drawable(word: str) -> str:
 
 
 def draws_alone(text: str) -> bool:
-    """Whether every character of `text` draws by itself: no marks, joiners, variation selectors, emoji or
-    scripts that need shaping, so a character's font alone decides its run (a fast path of measuring)."""
+    """Whether every character of `text` draws by itself: no marks, joiners, variation selectors, emoji
+    (U+1F1E6-1FAFF, or before U+FE0F) or scripts that need shaping, so a character's font alone decides its
+    run (a fast path of measuring)."""
     return text.isprintable() and _WITHOUT_MARKS.fullmatch(text) is not None
 
 
@@ -185,7 +186,8 @@ _OPENING, _CLOSING = (re.escape("".join(sorted(chars))) for chars in (OPENING, C
 # Where split_cjk starts a piece inside a word: before or after a CJK character
 # and before opening punctuation, never before closing punctuation or after opening.
 # Scripts and symbols without combining marks or joiners (the only marks in the
-# CJK ranges, U+302A-302F and U+3099-309A, are left out): split_cjk's fast path.
+# CJK ranges, U+302A-302F and U+3099-309A, are left out): `draws_alone`, the
+# fast path of split_cjk and of measuring.
 _CJK_WITHOUT_MARKS = "\u2e80-\u3029\u3030-\u3098\u309b-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff"
 _WITHOUT_MARKS = re.compile(f"[\x21-\x7e\u00a1-\u02ff\u0370-\u0482\u048a-\u04ff\u2010-\u2027\u2030-\u205e\u2100-\u2bff{_CJK_WITHOUT_MARKS}]+")
 # CJK characters that each draw alone (no marks): a run of them is measured and drawn one character at a time.

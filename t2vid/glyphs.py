@@ -98,6 +98,12 @@ class GlyphSet:
         return mask, (x0, top)
 
 
+def glyphs_for(face: FontFace, size: int, shaped: bool, text: str) -> GlyphSet | None:
+    """The glyph set to put the run `text` together from, or None to measure and draw it whole (shaped runs,
+    single characters, and faces without a glyph set): the one rule measuring and drawing share."""
+    return None if shaped or len(text) < 2 else glyph_set(face, size)
+
+
 @functools.lru_cache(maxsize=64)
 def glyph_set(face: FontFace, size: int) -> GlyphSet | None:
     """The face's glyph set at `size`, or None where runs must be measured and drawn whole: the built-in

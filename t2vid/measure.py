@@ -19,7 +19,7 @@ from typing import NamedTuple
 from t2vid.caches import MISSING, Generations
 from t2vid.charset import CLOSING, KEPT_INVISIBLE, SEPARABLE_CJK, draws_alone, needs_shaping
 from t2vid.fonts import FontChain, FontFace, bitmap_strike, coverage, kerns_in_basic_layout, load_font, resolve_face
-from t2vid.glyphs import glyph_set
+from t2vid.glyphs import glyphs_for
 from t2vid.style import RenderStyle, default_family
 
 CONTINUATION_MARK = "↪"  # preserve mode: starts a line that continues a wrapped source line
@@ -151,7 +151,7 @@ class Measurer:
                     placed.append(replace(measured_char.runs[0], dx=pen))
                     pen += measured_char.advance
                 continue
-            glyphs = None if shaped or len(run_text) < 2 else glyph_set(face, self.style.font_size)
+            glyphs = glyphs_for(face, self.style.font_size, shaped, run_text)
             composed = None if glyphs is None else glyphs.measure(run_text)  # a new word from its characters' metrics
             advance, ink = composed or self._measure_run(face, shaped, run_text, rtl)
             placed.append(Run(face, shaped, run_text, pen, ink, rtl and shaped))

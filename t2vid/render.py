@@ -15,7 +15,7 @@ from PIL import Image, ImageColor, ImageDraw
 
 from t2vid.caches import Generations
 from t2vid.fonts import bitmap_strike, load_font
-from t2vid.glyphs import glyph_set
+from t2vid.glyphs import glyphs_for
 from t2vid.layout import FrameLayout, Layouter
 from t2vid.measure import Measured, Run
 from t2vid.png import encode_png, encode_png_rows
@@ -73,7 +73,7 @@ class Renderer:
             mask = Image.new("L", (x1 - x0, bottom - top), 0)
             ImageDraw.Draw(mask).text((-x0, -top - _builtin_ascent(font)), run.text, fill=255, font=font)
             return None, mask.im, (x0, top), _size(x1 - x0, bottom - top, 1)
-        glyphs = None if run.shaped or len(run.text) < 2 else glyph_set(run.face, self.style.font_size)
+        glyphs = glyphs_for(run.face, self.style.font_size, run.shaped, run.text)
         composed = None if glyphs is None else glyphs.mask(run.text)  # from its characters' cached masks
         mask, corner = composed or font.getmask2(run.text, mode="L", anchor="ls", **direction)  # the coverage ImageDraw.text would paint, without its wrappers
         return None, mask, corner, _size(*mask.size, 1)
