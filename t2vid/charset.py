@@ -205,18 +205,27 @@ def count_words(text: str) -> int:
     text is: counting per character was most of the time of `t2vid stats`.
     """
     tokens = text.split()
-    if not "".join(tokens).isprintable():  # rare: characters layout drops or glues differently
-        return sum(_count_token(drawable(token)) for token in tokens)
+    joined = "".join(tokens)
+    if not joined.isprintable():  # characters layout drops (escape codes, format characters) or glues differently
+        for char in {char for char in set(joined) if is_invisible(char) and char not in KEPT_INVISIBLE}:
+            text = text.replace(char, "")  # what `drawable` does to each token, done to the whole text in C
+        tokens = text.split()
+        joined = "".join(tokens)
+        if not joined.isprintable():  # joiners, private-use characters: counted per character
+            return sum(_count_token(drawable(token)) for token in tokens)
     if _NOT_SIMPLE.search(text) is None:
         return len(tokens)
-    others = _OTHER_WORD.findall(text)
+    others = _OTHER_WORD.findall(text)  # tokens with a character beyond Latin, Greek and Cyrillic: they may break
     words = len(tokens) - len(others)
-    plain = []
-    for word in others:
-        if any(unicodedata.category(char).startswith("M") for char in set(word)):
-            words += _count_token(word)
-        else:
-            plain.append(word)
+    if draws_alone(joined):  # no marks anywhere (most CJK text): no per-word look at each character
+        plain = others
+    else:
+        plain = []
+        for word in others:
+            if any(unicodedata.category(char).startswith("M") for char in set(word)):
+                words += _count_token(word)
+            else:
+                plain.append(word)
     return words + len(plain) + len(_BREAKS.findall(" ".join(plain)))
 
 

@@ -91,6 +91,8 @@ class GlyphSet:
         if placed is None:
             return None
         glyphs, _, (x0, top, x1, bottom) = placed
+        if len(glyphs) == 1:  # one character: its own mask, shared (pasting reads a mask, never writes it)
+            return glyphs[0][1][2], (x0, top)
         mask = Image.core.fill("L", (x1 - x0, bottom - top), 0)
         for x, (_, (gx0, gtop, gx1, gbottom), glyph_mask) in glyphs:
             # filling 255 through the glyph's coverage is the "over" FreeType's renderer uses
@@ -98,10 +100,11 @@ class GlyphSet:
         return mask, (x0, top)
 
 
-def glyphs_for(face: FontFace, size: int, shaped: bool, text: str) -> GlyphSet | None:
-    """The glyph set to put the run `text` together from, or None to measure and draw it whole (shaped runs,
-    single characters, and faces without a glyph set): the one rule measuring and drawing share."""
-    return None if shaped or len(text) < 2 else glyph_set(face, size)
+def glyphs_for(face: FontFace, size: int, shaped: bool) -> GlyphSet | None:
+    """The glyph set to put a run together from, or None to measure and draw it whole (shaped runs, and faces
+    without a glyph set): the one rule measuring and drawing share. A single character goes through it too, so
+    that measuring and drawing it cost one FreeType rendering, shared with every run that holds it."""
+    return None if shaped else glyph_set(face, size)
 
 
 @functools.lru_cache(maxsize=64)

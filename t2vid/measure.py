@@ -151,7 +151,7 @@ class Measurer:
                     placed.append(replace(measured_char.runs[0], dx=pen))
                     pen += measured_char.advance
                 continue
-            glyphs = glyphs_for(face, self.style.font_size, shaped, run_text)
+            glyphs = glyphs_for(face, self.style.font_size, shaped)
             composed = None if glyphs is None else glyphs.measure(run_text)  # a new word from its characters' metrics
             advance, ink = composed or self._measure_run(face, shaped, run_text, rtl)
             placed.append(Run(face, shaped, run_text, pen, ink, rtl and shaped))

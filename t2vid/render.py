@@ -73,7 +73,7 @@ class Renderer:
             mask = Image.new("L", (x1 - x0, bottom - top), 0)
             ImageDraw.Draw(mask).text((-x0, -top - _builtin_ascent(font)), run.text, fill=255, font=font)
             return None, mask.im, (x0, top), _size(x1 - x0, bottom - top, 1)
-        glyphs = glyphs_for(run.face, self.style.font_size, run.shaped, run.text)
+        glyphs = glyphs_for(run.face, self.style.font_size, run.shaped)
         composed = None if glyphs is None else glyphs.mask(run.text)  # from its characters' cached masks
         mask, corner = composed or font.getmask2(run.text, mode="L", anchor="ls", **direction)  # the coverage ImageDraw.text would paint, without its wrappers
         return None, mask, corner, _size(*mask.size, 1)

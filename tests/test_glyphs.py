@@ -78,8 +78,8 @@ def test_frames_are_the_same_bytes_with_runs_drawn_whole(tmp_path, monkeypatch):
     run_synth(tmp_path / "composed", source, **settings)
     italic = {**settings, "font": str(DEJAVU / "DejaVuSerif-Italic.ttf")}
     run_synth(tmp_path / "composed-italic", source, **italic)
-    monkeypatch.setattr("t2vid.measure.glyphs_for", lambda face, size, shaped, text: None)
-    monkeypatch.setattr("t2vid.render.glyphs_for", lambda face, size, shaped, text: None)
+    monkeypatch.setattr("t2vid.measure.glyphs_for", lambda face, size, shaped: None)
+    monkeypatch.setattr("t2vid.render.glyphs_for", lambda face, size, shaped: None)
     run_synth(tmp_path / "whole", source, **settings)
     run_synth(tmp_path / "whole-italic", source, **italic)
     assert tree_bytes(tmp_path / "composed") == tree_bytes(tmp_path / "whole")

@@ -84,6 +84,14 @@ def test_word_count_is_the_number_of_units(text):
     assert count_words(text) == sum(not unit.joined for unit in split_units(text))
 
 
+@settings(max_examples=60, deadline=None)
+@given(pieces=st.lists(st.sampled_from(["\x1b[33m", "\x1b[m", "\u200b", "\ufeff", "\u200d", "\u0301", "Debian", "f(x)", "中文，", "「引」", "系统。", " ", "\n"]), max_size=40))
+def test_word_count_of_text_with_escape_codes_is_the_number_of_units(pieces):
+    """Packaged tips and logs carry terminal colour codes: dropped before counting, as layout drops them."""
+    text = "".join(pieces)
+    assert count_words(text) == sum(not unit.joined for unit in split_units(text))
+
+
 @settings(max_examples=15, deadline=None)
 @given(token=st.text(alphabet="abcdef0123456789=/:.?&ABCDEF", min_size=60, max_size=600), font_size=st.integers(8, 64))
 def test_tokens_longer_than_a_line_are_broken_not_clipped(token, font_size):
