@@ -95,6 +95,10 @@ CORPUS_FILES = {  # corpus set -> (glob patterns, Debian package); the text is c
     "mixed": (("/usr/share/doc/debian/FAQ/debian-faq.zh-cn.txt.gz",), "debian-faq-zh-cn"),
 }
 CJK_SETS = ("chinese", "japanese", "korean", "mixed")
+DEFAULT_CONTEXTS = 200
+# A CJK context of 3,000 characters makes ~9 frames against prose's ~50: 200 of them ran for 3-5 s, of which
+# starting the driver and the workers was a tenth to a quarter, so two workers measured start-up, not throughput.
+CJK_CONTEXTS = 1000
 CORPUS_SETS = ("prose", "path-heavy", "code", *CJK_SETS)
 
 
@@ -264,29 +268,50 @@ def settle_disk(seconds: float = 3.0) -> None:
     time.sleep(seconds)
 
 
-def cpu_speeds(rounds: int = 5) -> dict[int, float]:
-    """Speed of each CPU this process may run on, relative to the fastest: a fixed Python loop pinned to it, best of `rounds`.
+CPU_LOOP = "import statistics, time\nrounds = []\nfor _ in range({rounds}):\n    started = time.perf_counter()\n    sum(range(2_000_000))\n    rounds.append(time.perf_counter() - started)\nprint(statistics.median(rounds))"
 
-    The vCPUs of a shared machine need not be equally fast (measured here:
-    one ran the loop in 1.69 s, the other in 2.07-2.18 s), and a one-process
-    run gets whichever it lands on, so the bench pins one-process runs to the
-    fastest and says how far two workers could go at best.
+
+def cpu_speeds(rounds: int = 9) -> tuple[dict[int, float], float]:
+    """Speed of each CPU this process may run on, relative to the fastest, and what all of them do busy at once.
+
+    A fixed Python loop, pinned to each CPU in turn (median of `rounds`), then
+    on every CPU at the same time. The vCPUs of a shared machine need not be
+    equally fast (measured here: one ran the loop in 1.69 s, the other in
+    2.07-2.18 s), and busy together they may slow each other down (a host's
+    sibling threads, a shared cache), so the bench pins one-process runs to the
+    fastest CPU and reports the most that all workers together could reach:
+    the sum, over CPUs, of their speed under load relative to the pinned one alone.
     """
-    allowed = os.sched_getaffinity(0)
-    seconds = {}
+    cpus = sorted(os.sched_getaffinity(0))
+
+    def loop(on: list[int]) -> list[float]:
+        children = [subprocess.Popen([sys.executable, "-c", CPU_LOOP.format(rounds=rounds)], stdout=subprocess.PIPE, text=True, preexec_fn=lambda cpu=cpu: os.sched_setaffinity(0, {cpu})) for cpu in on]
+        return [float(child.communicate()[0]) for child in children]
+
+    alone = {cpu: loop([cpu])[0] for cpu in cpus}
+    fastest = min(alone.values())
+    together = sum(fastest / seconds for seconds in loop(cpus)) if len(cpus) > 1 else 1.0
+    return {cpu: fastest / seconds for cpu, seconds in alone.items()}, together
+
+
+def file_creation_us(work: Path, folders: int = 60, files: int = 5) -> float:
+    """Microseconds to create and write a 20 KB file in a new folder under `work`, as synth writes a sample's frames.
+
+    The same ext4 file system of the machine in docs/performance.md created
+    them in 50-60 us under /work and in 300-800 us under /tmp (whose block
+    group had filled up), which is as much as drawing and encoding a frame.
+    """
+    probe = Path(tempfile.mkdtemp(prefix="file-probe-", dir=work))
+    data = bytes(20_000)
     try:
-        for cpu in sorted(allowed):
-            os.sched_setaffinity(0, {cpu})
-            times = []
-            for _ in range(rounds):
-                started = time.perf_counter()
-                sum(range(2_000_000))
-                times.append(time.perf_counter() - started)
-            seconds[cpu] = min(times)
+        started = time.perf_counter()
+        for folder in range(folders):
+            (probe / str(folder)).mkdir()
+            for number in range(files):
+                (probe / str(folder) / f"f{number:03d}.png").write_bytes(data)
+        return (time.perf_counter() - started) / (folders * files) * 1e6
     finally:
-        os.sched_setaffinity(0, allowed)
-    fastest = min(seconds.values())
-    return {cpu: fastest / value for cpu, value in seconds.items()}
+        shutil.rmtree(probe)
 
 
 def run_child(argv: list[str], pin: int | None = None) -> tuple[float, int, int, float]:
@@ -457,7 +482,7 @@ def print_huge(chars: int, words: int, seconds: float, frames: int, peak: int, t
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--contexts", type=int, default=200, help="contexts in the corpus (default 200)")
+    parser.add_argument("--contexts", type=int, default=None, help=f"contexts in the corpus (default {DEFAULT_CONTEXTS}, {CJK_CONTEXTS} for the CJK corpora: every corpus then gives 9,000-14,000 frames)")
     parser.add_argument("--words", type=int, default=5500, help="words per context (default 5500)")
     parser.add_argument("--corpus", type=Path, default=None, help="a plain-text file to cut instead of the machine's license texts")
     parser.add_argument("--copyright-files", action="store_true", help="same as --corpus-set path-heavy")
@@ -470,6 +495,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory", action="store_true", help="also measure peak memory of synth on 5K- and 50K-record inputs (50 words each)")
     parser.add_argument("--huge", action="store_true", help="instead of the corpus tables: peak memory of synth on one huge context (license texts repeated)")
     parser.add_argument("--huge-chars", type=int, default=10_000_000, help="characters of the --huge context (default 10,000,000)")
+    parser.add_argument("--work-dir", type=Path, default=None, help="folder for the corpus and the outputs (default: the system's temporary folder, $TMPDIR); the bench reports how fast files are created there")
     parser.add_argument("--paper-recipe-child", nargs=3, metavar=("CORPUS", "OUT", "FONT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.repeat < 1:
@@ -479,7 +505,9 @@ def main(argv: list[str] | None = None) -> None:
         run_paper_recipe(Path(corpus), Path(out), font_path)
         return
     if args.quick:
-        args.contexts, args.words = min(args.contexts, 20), min(args.words, 2000)
+        args.contexts, args.words = min(args.contexts or DEFAULT_CONTEXTS, 20), min(args.words, 2000)
+    if args.work_dir is not None and not args.work_dir.is_dir():
+        parser.error(f"--work-dir {args.work_dir}: not a folder")
     sys.stdout.reconfigure(line_buffering=True)  # tables appear as each part finishes, also when redirected
     from t2vid.fonts import resolve_face
 
@@ -488,12 +516,12 @@ def main(argv: list[str] | None = None) -> None:
     names = CORPUS_SETS if args.corpus_set == "all" else ("path-heavy" if args.copyright_files else args.corpus_set,)
     print(machine())
     if args.huge:
-        with tempfile.TemporaryDirectory(prefix="t2vid-bench-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="t2vid-bench-", dir=args.work_dir) as tmp:
             print(f"\nhuge context: one record, t2vid {' '.join(synth_argv(Path('huge.jsonl'), Path('huge'), 1)[3:])}; load average {os.getloadavg()[0]:.1f}\n")
             print_huge(*huge_run(args.huge_chars, Path(tmp)))
         return
     for name in names:
-        with tempfile.TemporaryDirectory(prefix="t2vid-bench-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="t2vid-bench-", dir=args.work_dir) as tmp:
             bench_corpus(args, name, font_path, Path(tmp))
 
 
@@ -501,16 +529,19 @@ def bench_corpus(args: argparse.Namespace, name: str, font_path: str, work: Path
     """The table (and stage and memory tables when asked) for one corpus set."""
     corpus = work / "corpus.jsonl"
     cjk = name in CJK_SETS and not args.corpus
+    contexts = args.contexts or (CJK_CONTEXTS if cjk else DEFAULT_CONTEXTS)
     if cjk:
-        total_words = write_char_corpus(corpus, corpus_text(name), args.contexts, args.chars)
-        print(f"\ncorpus {name}: {args.contexts} contexts x {args.chars} characters = {total_words} words (a CJK character is one); default font {font_path} with fallback; {PAPER_SIZE}x{PAPER_SIZE}, size {PAPER_FONT_SIZE}, {PAPER_WORDS_PER_FRAME} words/frame\n")
+        total_words = write_char_corpus(corpus, corpus_text(name), contexts, args.chars)
+        print(f"\ncorpus {name}: {contexts} contexts x {args.chars} characters = {total_words} words (a CJK character is one); default font {font_path} with fallback; {PAPER_SIZE}x{PAPER_SIZE}, size {PAPER_FONT_SIZE}, {PAPER_WORDS_PER_FRAME} words/frame\n")
     else:
         words = corpus_text(name).split() if name == "code" and not args.corpus else corpus_words(args.corpus, name == "path-heavy")
-        total_words = write_corpus(corpus, words, args.contexts, args.words)
-        print(f"\ncorpus {args.corpus or name}: {args.contexts} contexts x {args.words} words = {total_words} words; font {font_path}; {PAPER_SIZE}x{PAPER_SIZE}, size {PAPER_FONT_SIZE}, {PAPER_WORDS_PER_FRAME} words/frame\n")
+        total_words = write_corpus(corpus, words, contexts, args.words)
+        print(f"\ncorpus {args.corpus or name}: {contexts} contexts x {args.words} words = {total_words} words; font {font_path}; {PAPER_SIZE}x{PAPER_SIZE}, size {PAPER_FONT_SIZE}, {PAPER_WORDS_PER_FRAME} words/frame\n")
     cores = os.cpu_count() or 1
-    speeds = cpu_speeds()
+    speeds, together = cpu_speeds()
     pin = max(speeds, key=speeds.get) if len(speeds) > 1 else None
+    creation = file_creation_us(work)
+    print(f"work folder {work.parent}: a 20 KB file in a new folder takes {creation:.0f} us to create" + (" (slow: frame files will be a large part of every run; try --work-dir on another folder)" if creation > 200 else "") + "\n")
     best: dict[int, Measurement] = {}
     for _ in range(args.repeat):  # interleaved, so a slow spell of a shared machine does not land on one row only
         for workers in sorted({1, cores}):
@@ -529,7 +560,7 @@ def bench_corpus(args: argparse.Namespace, name: str, font_path: str, work: Path
         print(f"{row.name} / 1 core: {row.words_per_s / one_core.words_per_s:.2f}x")
     if pin is not None:
         print(f"(one-process rows pinned to CPU {pin}, the fastest; CPU speeds before the runs, a pinned Python loop: "
-              f"{', '.join(f'CPU {cpu} {speed:.2f}' for cpu, speed in sorted(speeds.items()))}; all of them together could do {sum(speeds.values()):.2f}x the pinned one)")
+              f"{', '.join(f'CPU {cpu} {speed:.2f}' for cpu, speed in sorted(speeds.items()))}; all of them busy at once did {together:.2f}x the pinned one alone)")
     if cjk:
         print("(no paper recipe row: it breaks lines at spaces only and its font has no CJK glyphs)")
     elif recipe:
