@@ -119,7 +119,7 @@ def synth(ctx, sources, config_file, **options):
 
 @cli.command()
 @click.argument("text")
-@click.option("-o", "--output", required=True, help="Image file (.png, .jpg or .webp: the extension picks the format); several frames become NAME-000.png, NAME-001.png, ... (numbered from 0, like synth frames).")
+@click.option("-o", "--output", required=True, help="Image file (.png, .jpg or .webp: the extension picks the format); several frames become NAME-000.png, NAME-001.png, ... (numbered from 0, like synth frames). An existing file is replaced only if t2vid wrote it.")
 @style_options(skip=("image_format",))
 def render(text, output, **options):
     """Render TEXT to a frame image, to tune the look in a second.
@@ -129,6 +129,7 @@ def render(text, output, **options):
     from dataclasses import replace
 
     from t2vid.render import encode_image, render_text
+    from t2vid.writer import claim_image_paths, write_own_image
 
     config = build_config(options)
     style = replace(config.style, image_format=_format_from_name(output))
@@ -142,10 +143,10 @@ def render(text, output, **options):
         raise UsageError("TEXT has nothing to draw (empty, or only invisible characters)")
     root, extension = os.path.splitext(output)
     paths = [output] if len(images) == 1 else [f"{root}-{n:03d}{extension}" for n in range(len(images))]  # 0-based, like f000.png
+    claim_image_paths(paths)
     for image, path in zip(images, paths):
         try:
-            with open(path, "wb") as handle:
-                handle.write(encode_image(image, style))
+            write_own_image(path, encode_image(image, style))
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     click.echo("\n".join(paths))

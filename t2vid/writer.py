@@ -16,18 +16,24 @@ file written when t2vid created the folder (or found it empty) that names
 the tool, the format version and what the folder is (`synth`, `export` or `gallery`).
 Nothing is ever deleted from a folder without it, and inside one only names
 t2vid itself writes are deleted (OWN_NAMES and the layout's name patterns).
+An image written to a path the user names (render's frames, preview's sheets,
+stats' plot, diversity's map) has no folder of its own: it carries t2vid's
+mark inside the file instead, and only a marked image is ever replaced.
 """
 
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import re
 import shutil
 import signal
 import stat
+import struct
 import tempfile
+import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +54,20 @@ OWN_NAMES = re.compile(
     r"|shards/shard-\d{5,}\.(jsonl|done\.json)|rejects/shard-\d{5,}\.jsonl|(shards|rejects)/\.shard-\d{5,}\.[a-z.]+\.\d+\.tmp"
     r"|\.t2vid-owner\.json\.\d+\.tmp|frames/[0-9a-f]{2}/[0-9a-f]{24}/f\d{3,}\.(png|jpg|webp))"
 )
+# t2vid's mark in an image it writes to a path the user names, one per format; fixed, so the same image always gets the same bytes.
+MAKER = b"t2vid"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_MARK_AT = len(PNG_SIGNATURE) + 25  # right after the IHDR chunk, whose data is always 13 bytes
+_PNG_TEXT = b"tEXtSoftware\x00" + MAKER
+PNG_MARK = struct.pack(">I", len(_PNG_TEXT) - 4) + _PNG_TEXT + struct.pack(">I", zlib.crc32(_PNG_TEXT))
+JPEG_START = b"\xff\xd8"
+JPEG_MARK = b"\xff\xfe" + struct.pack(">H", 2 + len(MAKER)) + MAKER  # a comment segment
+_XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreatorTool="' + MAKER + b'"/></rdf:RDF></x:xmpmeta>'
+)
+WEBP_MARK = b"XMP " + struct.pack("<I", len(_XMP)) + _XMP + b"\x00" * (len(_XMP) % 2)  # the file's last chunk
+MARK_HEAD_BYTES = 4096  # read from the start of a file: a PNG's or JPEG's mark lies within them
 FAILPOINT_ENV = "T2VID_FAILPOINT"
 _failpoint_hits: dict[str, int] = {}
 
@@ -145,6 +165,61 @@ def _files_below(root: Path, path: Path) -> set[str]:
         prefix = Path(parent).relative_to(root).as_posix()  # once per folder, as in own_files
         found.update(name if prefix == "." else f"{prefix}/{name}" for name in names)
     return found
+
+
+def mark_image(data: bytes) -> bytes:
+    """The PNG, JPEG or WebP bytes t2vid encoded, with its mark: a PNG `Software` text chunk, a JPEG comment, a WebP XMP `CreatorTool`."""
+    if data.startswith(PNG_SIGNATURE):
+        return data[:PNG_MARK_AT] + PNG_MARK + data[PNG_MARK_AT:]
+    if data.startswith(JPEG_START):
+        at = _jpeg_mark_at(data)
+        return data[:at] + JPEG_MARK + data[at:]
+    if data.startswith(b"RIFF") and data[8:16] == b"WEBPVP8 ":  # the simple lossy format Pillow writes: made extended to hold XMP
+        from PIL import Image
+
+        width, height = Image.open(io.BytesIO(data)).size
+        header = b"VP8X" + struct.pack("<I", 10) + b"\x04\x00\x00\x00" + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+        body = b"WEBP" + header + data[12:] + WEBP_MARK
+        return b"RIFF" + struct.pack("<I", len(body)) + body
+    raise ValueError("not a PNG, JPEG or lossy WebP image")
+
+
+def _jpeg_mark_at(head: bytes) -> int:
+    """After the start of image and its JFIF segment, which readers expect first."""
+    if head[2:4] != b"\xff\xe0":
+        return len(JPEG_START)
+    return len(JPEG_START) + 2 + int.from_bytes(head[4:6], "big")
+
+
+def is_marked_image(path: str | os.PathLike) -> bool:
+    """True when `path` is a regular file (not a link) holding an image t2vid wrote with its mark."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        with open(path, "rb") as handle:
+            head = handle.read(MARK_HEAD_BYTES)
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - len(WEBP_MARK)))
+            tail = handle.read()
+    except OSError:
+        return False
+    if head.startswith(PNG_SIGNATURE):
+        return head[PNG_MARK_AT : PNG_MARK_AT + len(PNG_MARK)] == PNG_MARK
+    if head.startswith(JPEG_START):
+        at = _jpeg_mark_at(head)
+        return head[at : at + len(JPEG_MARK)] == JPEG_MARK
+    return head.startswith(b"RIFF") and head[8:16] == b"WEBPVP8X" and tail == WEBP_MARK
+
+
+def claim_image_paths(paths, option: str = "-o") -> None:
+    """Refuse, before anything is written, a path holding anything but an image t2vid wrote: a re-run replaces its own images, never a file of the user's."""
+    for path in paths:
+        if os.path.lexists(path) and not is_marked_image(path):
+            raise OwnershipError(f"{path} exists and was not written by t2vid; pick another {option} or remove it")
+
+
+def write_own_image(path: str | os.PathLike, data: bytes) -> None:
+    """Write encoded image bytes with t2vid's mark, whole or not at all; a link at `path` is replaced, never written through."""
+    write_atomic(Path(path), mark_image(data))
 
 
 class ExportFolder:

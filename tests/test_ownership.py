@@ -8,9 +8,10 @@ import subprocess
 import sys
 
 import pytest
+from PIL import Image
 
 from t2vid.cli import main
-from t2vid.writer import OWNER_FILE
+from t2vid.writer import OWNER_FILE, is_marked_image, mark_image
 
 from conftest import FIXTURES, tree_bytes
 
@@ -165,3 +166,37 @@ def test_a_symlinked_destination_folder_is_usable(synth_out, tmp_path):
     (tmp_path / "link").symlink_to(real)
     assert main(["export", str(synth_out), "--to", "webdataset", "-o", str(tmp_path / "link"), "-q"]) == 0
     assert (real / "shard-00000.tar").is_file()
+
+
+@pytest.mark.parametrize("command,option,source", [("stats", "--plot", None), ("diversity", "--map", FIXTURES / "longalpaca-sample.json")])
+def test_a_plot_or_map_replaces_only_its_own_image(synth_out, tmp_path, capsys, command, option, source):
+    image = tmp_path / "picture.png"
+    Image.new("RGB", (40, 30), "blue").save(image)
+    before = image.read_bytes()
+    args = [command, str(source or synth_out), option, str(image)]
+    assert main(args) == 2
+    assert capsys.readouterr().err == f"t2vid: error: {image} exists and was not written by t2vid; pick another {option} or remove it\n"
+    assert image.read_bytes() == before
+    image.unlink()
+    assert main(args) == 0
+    first = image.read_bytes()
+    assert main(args) == 0  # a re-run replaces its own image, with the same bytes
+    assert image.read_bytes() == first
+
+
+@pytest.mark.parametrize("pillow_format", ["PNG", "JPEG", "WEBP"])
+def test_the_mark_keeps_pixels_and_is_all_that_is_recognised(tmp_path, pillow_format):
+    from io import BytesIO
+
+    picture = Image.linear_gradient("L").convert("RGB")
+    encoded = BytesIO()
+    picture.save(encoded, pillow_format)
+    plain, marked = tmp_path / "plain", tmp_path / "marked"
+    plain.write_bytes(encoded.getvalue())
+    marked.write_bytes(mark_image(encoded.getvalue()))
+    assert not is_marked_image(plain) and is_marked_image(marked)
+    assert mark_image(encoded.getvalue()) == marked.read_bytes()
+    if pillow_format == "JPEG":
+        assert marked.read_bytes()[:20] == encoded.getvalue()[:20]  # the JFIF segment stays first, where readers look for it
+    with Image.open(plain) as original, Image.open(marked) as copy:
+        assert copy.size == original.size and copy.tobytes() == original.tobytes()

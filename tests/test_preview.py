@@ -182,3 +182,40 @@ def test_an_unwritable_sheet_path_is_one_line(out, tmp_path, capsys):
     assert main(["preview", str(out), "--html", str(blocker / "gallery")]) == 2
     errors = capsys.readouterr().err.splitlines()
     assert len(errors) == 2 and all(line.startswith("t2vid: error: cannot create directory") for line in errors)
+
+
+def test_sheet_never_replaces_a_file_of_the_users(out, tmp_path, capsys):
+    mine = tmp_path / "sheet.png"
+    Image.new("L", (32, 32), 200).save(mine)
+    before = mine.read_bytes()
+    assert main(["preview", str(out), "-o", str(mine)]) == 2
+    assert capsys.readouterr().err == f"t2vid: error: {mine} exists and was not written by t2vid; pick another -o or remove it\n"
+    assert mine.read_bytes() == before
+
+
+def test_sheets_replace_their_own_and_no_other(out, tmp_path, capsys):
+    sheet = tmp_path / "sheet.png"
+    assert main(["preview", str(out), "--random", "2", "-o", str(sheet)]) == 0
+    first = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert main(["preview", str(out), "--random", "2", "-o", str(sheet), "--thumb-width", "120"]) == 0
+    second = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert second.keys() == first.keys() and all(second[n] != first[n] for n in first)
+    mine, kept = sorted(first)
+    (tmp_path / mine).write_bytes(b"my notes")
+    capsys.readouterr()
+    assert main(["preview", str(out), "--random", "2", "-o", str(sheet)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{tmp_path / mine} exists and was not written by t2vid" in err
+    assert (tmp_path / mine).read_bytes() == b"my notes" and (tmp_path / kept).read_bytes() == second[kept]
+
+
+def test_gallery_replaces_a_linked_page_not_its_target(out, tmp_path):
+    gallery = tmp_path / "gallery"
+    assert main(["preview", str(out), "--html", str(gallery)]) == 0
+    mine = tmp_path / "mine.html"
+    mine.write_text("my page")
+    (gallery / "index.html").unlink()
+    (gallery / "index.html").symlink_to(mine)
+    assert main(["preview", str(out), "--html", str(gallery)]) == 0
+    assert mine.read_text() == "my page"
+    assert not (gallery / "index.html").is_symlink() and "shard-00000.html" in (gallery / "index.html").read_text()

@@ -7,6 +7,7 @@ broken output is one line (exit 2), never a traceback.
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from dataclasses import asdict
@@ -18,6 +19,7 @@ from t2vid.errors import UsageError
 from t2vid.inspect.preview import MAX_AUTO_COLUMNS
 from t2vid.inspect.verify import format_report, report_json, verify_ocr
 from t2vid.output import read_errors_as_usage_error
+from t2vid.writer import claim_image_paths, write_own_image
 
 
 @click.command("preview")
@@ -26,7 +28,7 @@ from t2vid.output import read_errors_as_usage_error
 @click.option("--index", type=int, default=None, help="Sample to show, by position in shard order (default 0).")
 @click.option("--random", "random_count", type=int, default=None, help="Show K samples drawn with --seed: one sheet each.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --random.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Contact sheet PNG; several samples: NAME-ID.png.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Contact sheet PNG; several samples: NAME-ID.png. An existing file is replaced only if t2vid wrote it.")
 @click.option("--columns", type=int, default=None, help=f"Frames per row.  [default: up to {MAX_AUTO_COLUMNS}]")
 @click.option("--thumb-width", type=int, default=224, show_default=True, help="Width of each frame on the sheet, pixels.")
 @click.option("--html", "html_dir", type=click.Path(path_type=Path), default=None, help="Also write a static gallery of every sample to this directory.")
@@ -61,9 +63,11 @@ def preview_command(out, sample_id, index, random_count, seed, output, columns, 
         if output is not None:
             records = select_samples(out, sample_id, index, random_count, seed)
             layout = SheetLayout(columns, thumb_width)
-            for record, path in tqdm(list(zip(records, sheet_paths(output, records))), unit=" sheets", disable=None, desc="sheets"):
+            paths = sheet_paths(output, records)
+            claim_image_paths(paths)
+            for record, path in tqdm(list(zip(records, paths)), unit=" sheets", disable=None, desc="sheets"):
                 make_dir(path.parent)
-                contact_sheet(out, record, layout).save(path, "PNG", optimize=True)
+                save_png(contact_sheet(out, record, layout), path)
                 click.echo(str(path))
         if html_dir is not None:
             click.echo(str(write_gallery(out, html_dir)[0]))
@@ -74,7 +78,7 @@ def preview_command(out, sample_id, index, random_count, seed, output, columns, 
 @click.option("--profile", default=None, help="Model budget (see `t2vid presets`): tokens per sample and how many exceed it.")
 @click.option("--tokenizer", default=None, help="With --profile: a locally installed HF tokenizer for text tokens (else an estimate).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of the report.")
-@click.option("--plot", type=click.Path(path_type=Path), default=None, help="Write a PNG histogram of frames (and tokens) per sample.")
+@click.option("--plot", type=click.Path(path_type=Path), default=None, help="Write a PNG histogram of frames (and tokens) per sample. An existing file is replaced only if t2vid wrote it.")
 def stats_command(out, profile, tokenizer, as_json, plot):
     """Frames, words, languages, missing glyphs, rejects and budget fit of OUT.
 
@@ -88,13 +92,14 @@ def stats_command(out, profile, tokenizer, as_json, plot):
     require_png("--plot", plot)
     with read_errors_as_usage_error(out):
         if plot is not None:
+            claim_image_paths([plot], "--plot")
             make_dir(plot.parent)
         stats, frames, tokens = collect_stats(out, profile, tokenizer)
         if plot is not None:
             panels = [Panel("frames per sample", frames, "frames", stats.budget.max_frames if stats.budget else None)]
             if stats.budget:
                 panels.append(Panel(f"tokens per sample ({stats.budget.profile})", tokens, "tokens", stats.budget.max_tokens))
-            draw_histograms(panels).save(plot, "PNG", optimize=True)
+            save_png(draw_histograms(panels), plot)
     click.echo(json.dumps(stats.to_dict(), ensure_ascii=False, indent=2) if as_json else format_stats(stats))
 
 
@@ -127,7 +132,7 @@ def validate_command(ctx, out, quick):
 @click.option("--field", "field_path", default=None, help="Dotted path to the instruction, e.g. conversations.0.value.")
 @click.option("--embeddings", default=None, help="Also a sentence-transformers model (installed locally) for an embedding distance.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON (a list, one entry per source).")
-@click.option("--map", "map_path", type=click.Path(path_type=Path), default=None, help="Also draw a 2-D t-SNE map of the instructions to this PNG, one colour per source (needs t2vid[map]).")
+@click.option("--map", "map_path", type=click.Path(path_type=Path), default=None, help="Also draw a 2-D t-SNE map of the instructions to this PNG, one colour per source (needs t2vid[map]). An existing file is replaced only if t2vid wrote it.")
 def diversity_command(sources, field_path, embeddings, as_json, map_path):
     """Instruction diversity of synth outputs or JSON/JSONL datasets, side by side.
 
@@ -142,6 +147,7 @@ def diversity_command(sources, field_path, embeddings, as_json, map_path):
 
     require_png("--map", map_path)
     if map_path is not None:
+        claim_image_paths([map_path], "--map")
         make_dir(map_path.parent)
     reports, loaded = [], []
     for source, name in tqdm(list(zip(sources, column_names(sources))), unit=" datasets", disable=None, desc="diversity"):
@@ -155,14 +161,21 @@ def diversity_command(sources, field_path, embeddings, as_json, map_path):
     if map_path is not None:
         from t2vid.inspect.instruction_map import MapInput, instruction_map
 
-        instruction_map([MapInput(name, texts) for name, texts in loaded], embeddings).save(map_path, "PNG", optimize=True)
+        save_png(instruction_map([MapInput(name, texts) for name, texts in loaded], embeddings), map_path)
     click.echo(json.dumps([asdict(r) for r in reports], ensure_ascii=False, indent=2) if as_json else format_table(reports))
 
 
 def require_png(option: str, path: Path | None) -> None:
-    """An image destination must say it is one: `--plot data.jsonl` (a slip) would replace the user's data with a PNG."""
+    """An image destination must say it is one: `--plot data.jsonl` (a slip) would write a PNG that passes for data."""
     if path is not None and path.suffix.lower() != ".png":
         raise UsageError(f"{option} {path}: the image written there is a PNG; give a .png file name")
+
+
+def save_png(image, path: Path) -> None:
+    """A sheet, plot or map as an image t2vid marks as its own, so that running the same command again may replace it."""
+    encoded = io.BytesIO()
+    image.save(encoded, "PNG", optimize=True)
+    write_own_image(path, encoded.getvalue())
 
 
 def column_names(sources: tuple[str, ...]) -> list[str]:

@@ -189,7 +189,7 @@ def write_gallery(out: Path, directory: Path) -> list[Path]:
     """
     from tqdm import tqdm
 
-    from t2vid.writer import ExportFolder
+    from t2vid.writer import ExportFolder, write_atomic
 
     manifest = read_manifest(out)
     make_dir(directory)
@@ -200,12 +200,12 @@ def write_gallery(out: Path, directory: Path) -> list[Path]:
         for shard in manifest["shards"]:
             records = list(read_shard(out, shard))
             page = directory / f"{Path(shard).stem}.html"
-            page.write_text(_shard_page(Path(shard).stem, records, out, frames_base), encoding="utf-8")
+            write_atomic(page, _shard_page(Path(shard).stem, records, out, frames_base).encode())
             written.append(page)
             rows.append((page.name, Path(shard).stem, len(records), sum(len(r.get("images") or []) for r in records)))
             progress.update(len(records))
     index = directory / "index.html"
-    index.write_text(_index_page(out, manifest, rows), encoding="utf-8")
+    write_atomic(index, _index_page(out, manifest, rows).encode())
     folder.commit([index, *written])
     return [index, *written]
 
