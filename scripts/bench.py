@@ -357,7 +357,7 @@ def files_and_bytes(root: Path) -> tuple[int, int]:
 
 
 def measure_paper(corpus: Path, words: int, work: Path, font_path: str, pin: int | None) -> Measurement:
-    out = work / "paper"
+    out = Path(tempfile.mkdtemp(prefix="paper-", dir=work))
     seconds, peak, tree, cpu = run_child([sys.executable, __file__, "--paper-recipe-child", str(corpus), str(out), font_path], pin)
     frames, size = files_and_bytes(out)
     return Measurement("paper recipe (1 core)", frames, seconds, words, size, peak, tree, cpu)
@@ -369,9 +369,14 @@ def synth_argv(corpus: Path, out: Path, workers: int) -> list[str]:
 
 
 def measure_synth(corpus: Path, words: int, work: Path, workers: int, pin: int | None = None) -> Measurement:
-    """One `t2vid synth` run as a child process, into an OUT deleted before the run (not by it)."""
-    out = work / f"synth-{workers}"
-    shutil.rmtree(out, ignore_errors=True)
+    """One `t2vid synth` run as a child process, into a new OUT.
+
+    Earlier outputs stay until the bench ends: on the machine of
+    docs/performance.md, creating files right after ~12,000 frame files were
+    deleted cost 540 us a file instead of 80-140 us, even after `sync` and a
+    pause, and made whichever run came next up to 45% slower.
+    """
+    out = Path(tempfile.mkdtemp(prefix=f"synth-{workers}-", dir=work))
     seconds, peak, tree, cpu = run_child(synth_argv(corpus, out, workers), pin)
     frames = json.loads((out / "manifest.json").read_text())["frames"]
     _, size = files_and_bytes(out / "frames")
