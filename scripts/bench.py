@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import glob
 import io
+import itertools
 import json
 import os
 import platform
@@ -234,6 +235,17 @@ def memory_of(pid: int) -> tuple[int, int]:
     return values.get("Rss", 0), values.get("Pss", values.get("Rss", 0))
 
 
+def peak_rss_of(pid: int) -> int:
+    """The process's own high-water mark of RSS (VmHWM) in bytes: its peak, however briefly it lasted; 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
 def cpu_of(pid: int) -> float | None:
     """User + system seconds of one process so far; None once it is gone."""
     try:
@@ -271,27 +283,32 @@ def settle_disk(seconds: float = 3.0) -> None:
 CPU_LOOP = "import statistics, time\nrounds = []\nfor _ in range({rounds}):\n    started = time.perf_counter()\n    sum(range(2_000_000))\n    rounds.append(time.perf_counter() - started)\nprint(statistics.median(rounds))"
 
 
-def cpu_speeds(rounds: int = 9) -> tuple[dict[int, float], float]:
-    """Speed of each CPU this process may run on, relative to the fastest, and what all of them do busy at once.
+def cpu_loop(cpus: list[int], rounds: int = 9) -> list[float]:
+    """Seconds of a fixed Python loop (median of `rounds`) on each of `cpus`, all running at the same time, each pinned to its CPU."""
+    children = [subprocess.Popen([sys.executable, "-c", CPU_LOOP.format(rounds=rounds)], stdout=subprocess.PIPE, text=True, preexec_fn=lambda cpu=cpu: os.sched_setaffinity(0, {cpu})) for cpu in cpus]
+    return [float(child.communicate()[0]) for child in children]
 
-    A fixed Python loop, pinned to each CPU in turn (median of `rounds`), then
-    on every CPU at the same time. The vCPUs of a shared machine need not be
-    equally fast (measured here: one ran the loop in 1.69 s, the other in
-    2.07-2.18 s), and busy together they may slow each other down (a host's
-    sibling threads, a shared cache), so the bench pins one-process runs to the
-    fastest CPU and reports the most that all workers together could reach:
-    the sum, over CPUs, of their speed under load relative to the pinned one alone.
+
+def cpu_speeds() -> dict[int, float]:
+    """Speed of each CPU this process may run on, alone, relative to the fastest.
+
+    The vCPUs of a shared machine need not be equally fast (measured here:
+    one ran the loop in 1.69 s, the other in 2.07-2.18 s), and a one-process
+    run gets whichever it lands on, so the bench pins one-process runs to the fastest.
     """
-    cpus = sorted(os.sched_getaffinity(0))
-
-    def loop(on: list[int]) -> list[float]:
-        children = [subprocess.Popen([sys.executable, "-c", CPU_LOOP.format(rounds=rounds)], stdout=subprocess.PIPE, text=True, preexec_fn=lambda cpu=cpu: os.sched_setaffinity(0, {cpu})) for cpu in on]
-        return [float(child.communicate()[0]) for child in children]
-
-    alone = {cpu: loop([cpu])[0] for cpu in cpus}
+    alone = {cpu: cpu_loop([cpu])[0] for cpu in sorted(os.sched_getaffinity(0))}
     fastest = min(alone.values())
-    together = sum(fastest / seconds for seconds in loop(cpus)) if len(cpus) > 1 else 1.0
-    return {cpu: fastest / seconds for cpu, seconds in alone.items()}, together
+    return {cpu: fastest / seconds for cpu, seconds in alone.items()}
+
+
+def cpus_together(alone_fastest: float) -> float:
+    """What all CPUs do busy at once, in units of the fastest CPU alone: the most that many workers could reach.
+
+    Measured right before each many-worker run, as it changes from minute to
+    minute on a shared machine: 1.08x to 2.07x of one CPU within an hour on the
+    machine of docs/performance.md (the host's other guests, sibling threads).
+    """
+    return sum(alone_fastest / seconds for seconds in cpu_loop(sorted(os.sched_getaffinity(0))))
 
 
 def file_creation_us(work: Path, folders: int = 60, files: int = 5) -> float:
@@ -315,11 +332,15 @@ def file_creation_us(work: Path, folders: int = 60, files: int = 5) -> float:
 
 
 def run_child(argv: list[str], pin: int | None = None) -> tuple[float, int, int, float]:
-    """Wall seconds, peak RSS of the largest process, peak PSS of the whole tree (sampled every 50 ms) and CPU seconds of the tree.
+    """Wall seconds, peak RSS of the largest process, peak PSS of the whole tree (sampled) and CPU seconds of the tree.
 
     CPU time is the last sample of every process of the tree (workers exit
     before the child does), and the child's own from wait4. With `pin` the
-    child (and anything it starts) runs on that CPU only.
+    child (and anything it starts) runs on that CPU only. The sampler is kept
+    light, as it shares the CPUs with the run: reading every process of the
+    machine and the tree's smaps every 50 ms took 13% of a CPU, and two
+    workers on two CPUs lost that. Now CPU times and each process's own peak
+    RSS (VmHWM) are read every 100 ms, the tree is found and PSS summed every 500 ms.
     """
     settle_disk()
     started = time.perf_counter()
@@ -329,15 +350,18 @@ def run_child(argv: list[str], pin: int | None = None) -> tuple[float, int, int,
     cpu: dict[int, float] = {}
 
     def sample() -> None:
-        while not done.wait(0.05):
-            tree = process_tree(child.pid)
-            usage = [memory_of(pid) for pid in tree]
+        tree: set[int] = {child.pid}
+        for tick in itertools.count():
+            if done.wait(0.1):
+                return
+            if tick % 5 == 0:
+                tree = process_tree(child.pid)
+                peaks[1] = max(peaks[1], sum(memory_of(pid)[1] for pid in tree))
+            peaks[0] = max([peaks[0]] + [peak_rss_of(pid) for pid in tree])
             for pid in tree - {child.pid}:
                 seconds = cpu_of(pid)
                 if seconds is not None:  # a process that just exited keeps its last sample
                     cpu[pid] = seconds
-            peaks[0] = max([peaks[0]] + [rss for rss, _ in usage])
-            peaks[1] = max(peaks[1], sum(pss for _, pss in usage))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -525,9 +549,11 @@ def main(argv: list[str] | None = None) -> None:
             print(f"\nhuge context: one record, t2vid {' '.join(synth_argv(Path('huge.jsonl'), Path('huge'), 1)[3:])}; load average {os.getloadavg()[0]:.1f}\n")
             print_huge(*huge_run(args.huge_chars, Path(tmp)))
         return
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix="t2vid-bench-", dir=args.work_dir) as tmp:
-            bench_corpus(args, name, font_path, Path(tmp))
+    with tempfile.TemporaryDirectory(prefix="t2vid-bench-", dir=args.work_dir) as tmp:  # deleted at the end only: see measure_synth
+        for name in names:
+            work = Path(tmp) / name
+            work.mkdir()
+            bench_corpus(args, name, font_path, work)
 
 
 def bench_corpus(args: argparse.Namespace, name: str, font_path: str, work: Path) -> None:
@@ -543,16 +569,18 @@ def bench_corpus(args: argparse.Namespace, name: str, font_path: str, work: Path
         total_words = write_corpus(corpus, words, contexts, args.words)
         print(f"\ncorpus {args.corpus or name}: {contexts} contexts x {args.words} words = {total_words} words; font {font_path}; {PAPER_SIZE}x{PAPER_SIZE}, size {PAPER_FONT_SIZE}, {PAPER_WORDS_PER_FRAME} words/frame\n")
     cores = os.cpu_count() or 1
-    speeds, together = cpu_speeds()
+    speeds = cpu_speeds()
     pin = max(speeds, key=speeds.get) if len(speeds) > 1 else None
     creation = file_creation_us(work)
     print(f"work folder {work.parent}: a 20 KB file in a new folder takes {creation:.0f} us to create" + (" (slow: frame files will be a large part of every run; try --work-dir on another folder)" if creation > 200 else "") + "\n")
     best: dict[int, Measurement] = {}
+    ceiling: dict[int, float] = {}  # workers -> what the CPUs did busy at once right before their fastest run
     for _ in range(args.repeat):  # interleaved, so a slow spell of a shared machine does not land on one row only
         for workers in sorted({1, cores}):
+            together = cpus_together(min(cpu_loop([pin]))) if workers > 1 and pin is not None else 1.0
             run = measure_synth(corpus, total_words, work, workers, pin if workers == 1 else None)
             if workers not in best or run.seconds < best[workers].seconds:
-                best[workers] = run
+                best[workers], ceiling[workers] = run, together
     recipe = not cjk and not args.no_recipe
     rows = ([measure_paper(corpus, total_words, work, font_path, pin)] if recipe else []) + [best[w] for w in sorted(best)]
     one_core = best[1]
@@ -561,11 +589,10 @@ def bench_corpus(args: argparse.Namespace, name: str, font_path: str, work: Path
         print(f"(t2vid rows: the fastest of {args.repeat} runs each, one and {cores} workers taking turns)")
     if recipe:
         print(f"\nt2vid 1 core / paper recipe: {one_core.words_per_s / rows[0].words_per_s:.2f}x words/s ({one_core.frames_per_s / rows[0].frames_per_s:.2f}x frames/s); per CPU second: {one_core.words_per_cpu_s / rows[0].words_per_cpu_s:.2f}x words")
-    for row in rows[rows.index(one_core) + 1 :]:
-        print(f"{row.name} / 1 core: {row.words_per_s / one_core.words_per_s:.2f}x")
+    for workers, row in sorted(best.items())[1:]:
+        print(f"{row.name} / 1 core: {row.words_per_s / one_core.words_per_s:.2f}x (right before that run, all CPUs busy at once did {ceiling[workers]:.2f}x the pinned one alone)")
     if pin is not None:
-        print(f"(one-process rows pinned to CPU {pin}, the fastest; CPU speeds before the runs, a pinned Python loop: "
-              f"{', '.join(f'CPU {cpu} {speed:.2f}' for cpu, speed in sorted(speeds.items()))}; all of them busy at once did {together:.2f}x the pinned one alone)")
+        print(f"(one-process rows pinned to CPU {pin}, the fastest; CPU speeds before the runs, a pinned Python loop: {', '.join(f'CPU {cpu} {speed:.2f}' for cpu, speed in sorted(speeds.items()))})")
     if cjk:
         print("(no paper recipe row: it breaks lines at spaces only and its font has no CJK glyphs)")
     elif recipe:
