@@ -206,19 +206,19 @@ def run_paper_recipe(corpus: Path, out: Path, font_path: str) -> None:
 # --- measuring child processes ------------------------------------------------------------------
 
 
-def process_tree(root: int) -> set[int]:
-    """`root` and all its descendants (pool workers are grandchildren under forkserver)."""
+def process_tree(root: int) -> dict[int, int]:
+    """`root` and all its descendants, each with its parent (pool workers are grandchildren under forkserver)."""
     parents: dict[int, int] = {}
     for stat in glob.glob("/proc/[0-9]*/stat"):
         try:
             parents[int(stat.split("/")[2])] = int(Path(stat).read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
-    members, frontier = {root}, [root]
+    members, frontier = {root: parents.get(root, 0)}, [root]
     while frontier:
         parent = frontier.pop()
         children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in members]
-        members.update(children)
+        members.update((pid, parent) for pid in children)
         frontier.extend(children)
     return members
 
@@ -334,8 +334,9 @@ def file_creation_us(work: Path, folders: int = 60, files: int = 5) -> float:
 def run_child(argv: list[str], pin: int | None = None) -> tuple[float, int, int, float]:
     """Wall seconds, peak RSS of the largest process, peak PSS of the whole tree (sampled) and CPU seconds of the tree.
 
-    CPU time is the last sample of every process of the tree (workers exit
-    before the child does), and the child's own from wait4. With `pin` the
+    CPU time is the child's from wait4, which includes the children it
+    reaped (forked pool workers), plus the last sample of every deeper process
+    (a fork server's workers: they exit before the child does). With `pin` the
     child (and anything it starts) runs on that CPU only. The sampler is kept
     light, as it shares the CPUs with the run: reading every process of the
     machine and the tree's smaps every 50 ms took 13% of a CPU, and two
@@ -350,7 +351,7 @@ def run_child(argv: list[str], pin: int | None = None) -> tuple[float, int, int,
     cpu: dict[int, float] = {}
 
     def sample() -> None:
-        tree: set[int] = {child.pid}
+        tree = {child.pid: 0}
         for tick in itertools.count():
             if done.wait(0.1):
                 return
@@ -358,7 +359,7 @@ def run_child(argv: list[str], pin: int | None = None) -> tuple[float, int, int,
                 tree = process_tree(child.pid)
                 peaks[1] = max(peaks[1], sum(memory_of(pid)[1] for pid in tree))
             peaks[0] = max([peaks[0]] + [peak_rss_of(pid) for pid in tree])
-            for pid in tree - {child.pid}:
+            for pid in [pid for pid, parent in tree.items() if pid != child.pid and parent != child.pid]:
                 seconds = cpu_of(pid)
                 if seconds is not None:  # a process that just exited keeps its last sample
                     cpu[pid] = seconds

@@ -214,8 +214,16 @@ _register_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point: one-line errors, exit 2 for bad usage."""
+    """Console entry point: one-line errors, exit 2 for bad usage.
+
+    Called without `argv`, this process is the `t2vid` command itself, so its
+    pool workers may be forked from it (see engines/local.py).
+    """
+    from t2vid.engines.local import fork_workers
     from t2vid.run import SynthError
+
+    if argv is None:
+        fork_workers()
 
     if not (sys.argv[1:] if argv is None else argv):
         click.echo(cli.get_help(click.Context(cli, info_name="t2vid")))

@@ -35,7 +35,10 @@ class SynthProgress:
         if not quiet and self.stream.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=None, file=self.stream, dynamic_ncols=True, bar_format="{desc}", desc="0 records (the first chunk is running)")
+            class Bar(tqdm):
+                monitor_interval = 0  # no monitor thread: the bar is redrawn per chunk, and a thread would keep workers from being forked (engines/local.py)
+
+            self.bar = Bar(total=None, file=self.stream, dynamic_ncols=True, bar_format="{desc}", desc="0 records (the first chunk is running)")
 
     def update(self, chunk: ChunkResult, committed: Counts, frames_resumed: int) -> None:
         """After each chunk; `committed` holds every committed and resumed shard (the chunk's own included when it was a shard's last)."""

@@ -70,3 +70,25 @@ def test_workers_exit_when_the_driver_dies(tmp_path, big_input, sig):
     finally:
         if _group_alive(pgid):
             os.killpg(pgid, signal.SIGKILL)
+
+
+def test_the_command_forks_its_workers_and_a_python_caller_gets_a_fork_server(monkeypatch):
+    """Forked workers skip starting Python and importing t2vid; only the command's own process, with no other thread, forks them."""
+    from t2vid.engines import local
+
+    monkeypatch.setattr(local, "_FORK_WORKERS", False)
+    with local.DriverBoundPool(1) as pool:
+        assert pool.start_method == "forkserver"
+    local.fork_workers()
+    with local.DriverBoundPool(1) as pool:
+        assert pool.start_method == "fork"
+        assert pool.submit(os.getppid).result(timeout=60) == os.getpid()  # a child of this process, running the pool's work
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        with local.DriverBoundPool(1) as pool:
+            assert pool.start_method == "forkserver"  # a thread may hold a lock the child would need
+    finally:
+        stop.set()
+        other.join()
