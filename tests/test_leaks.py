@@ -73,22 +73,20 @@ def test_workers_exit_when_the_driver_dies(tmp_path, big_input, sig):
 
 
 def test_the_command_forks_its_workers_and_a_python_caller_gets_a_fork_server(monkeypatch):
-    """Forked workers skip starting Python and importing t2vid; only the command's own process, with no other thread, forks them."""
+    """Forked workers skip starting Python and importing t2vid; only the command's own process, with no other thread, forks them.
+
+    The command's runs above fork theirs (and still take them down with the driver).
+    """
     from t2vid.engines import local
 
     monkeypatch.setattr(local, "_FORK_WORKERS", False)
+    monkeypatch.setattr(local.threading, "active_count", lambda: 1)  # this process may hold other tests' threads
     with local.DriverBoundPool(1) as pool:
         assert pool.start_method == "forkserver"
     local.fork_workers()
     with local.DriverBoundPool(1) as pool:
         assert pool.start_method == "fork"
         assert pool.submit(os.getppid).result(timeout=60) == os.getpid()  # a child of this process, running the pool's work
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
-        with local.DriverBoundPool(1) as pool:
-            assert pool.start_method == "forkserver"  # a thread may hold a lock the child would need
-    finally:
-        stop.set()
-        other.join()
+    monkeypatch.setattr(local.threading, "active_count", lambda: 2)
+    with local.DriverBoundPool(1) as pool:
+        assert pool.start_method == "forkserver"  # another thread may hold a lock the child would need
