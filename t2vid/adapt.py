@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from t2vid.charset import count_words
+from t2vid.charset import count_words, has_words
 from t2vid.config import SynthConfig
 from t2vid.errors import UsageError
 from t2vid.parsers import load_preset
@@ -67,9 +67,8 @@ class Adapter:
             parsed = self._parse(record, self.preset)
         except Rejected as exc:
             return exc.at("adapt")
-        words = count_words(parsed.context)
-        if words < self.preset.min_context_words:
-            return Reject("adapt", "no_long_context", f"no long context ({words} words, fewer than {self.preset.min_context_words})")
+        if not has_words(parsed.context, self.preset.min_context_words):
+            return Reject("adapt", "no_long_context", f"no long context ({count_words(parsed.context)} words, fewer than {self.preset.min_context_words})")
         instruction = parsed.question.strip()
         if self.preset.instruction_template:
             instruction = self.preset.instruction_template.replace("{question}", instruction)

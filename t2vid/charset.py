@@ -229,5 +229,20 @@ def count_words(text: str) -> int:
     return words + len(plain) + len(_BREAKS.findall(" ".join(plain)))
 
 
+def has_words(text: str, least: int) -> bool:
+    """Whether `count_words(text)` is at least `least`, counting no more of a long text than it takes.
+
+    A prefix never holds more words than the whole text (a cut can only take
+    breaks away), so a prefix with enough decides. Adapt asks this of every
+    context: counting each whole context was 5% of a Chinese run.
+    """
+    if least <= 0:
+        return True
+    prefix = 16 * least  # characters: enough for `least` words of any script but the rarest
+    if len(text) > prefix and count_words(text[:prefix]) >= least:
+        return True
+    return count_words(text) >= least
+
+
 def _count_token(token: str) -> int:
     return 0 if not token else 1 if _NOT_SIMPLE.search(token) is None else len(split_cjk(token))

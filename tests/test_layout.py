@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from t2vid.bidi import may_be_bidi
-from t2vid.charset import CLOSING, OPENING, count_words, is_invisible
+from t2vid.charset import CLOSING, OPENING, count_words, has_words, is_invisible
 from t2vid.fonts import resolve_face
 from t2vid.layout import Layouter, split_units
 from t2vid.render import Renderer, encode_image
@@ -82,6 +82,16 @@ def test_fit_guarantee_and_fidelity_for_code(text, font_size, width, whitespace,
 @given(text=text_strategy)
 def test_word_count_is_the_number_of_units(text):
     assert count_words(text) == sum(not unit.joined for unit in split_units(text))
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=text_strategy, least=st.integers(0, 40))
+@example(text="x" * 40, least=2)  # one long token: its prefix has no more words than the whole
+@example(text="x" * 100 + " y", least=2)  # too few in the prefix, enough in the whole
+@example(text="汉字" * 30 + "，", least=50)
+def test_has_words_agrees_with_the_whole_count(text, least):
+    """Adapt's minimum-length check counts only a prefix of a long context: it must decide as the whole count would."""
+    assert has_words(text, least) == (count_words(text) >= least)
 
 
 @settings(max_examples=60, deadline=None)
