@@ -20,7 +20,7 @@ font, so it gets no row there. Setup for the CJK corpora:
 
     python scripts/bench.py                 # prose: 200 contexts x 5,500 words
     python scripts/bench.py --quick --stages --memory
-    python scripts/bench.py --corpus-set chinese --stages
+    python scripts/bench.py --corpus-set chinese --stages --work-dir ~/bench   # 1,000 contexts x 3,000 characters
     python scripts/bench.py --quick --corpus-set all
     python scripts/bench.py --huge          # one 10M-character context: peak RSS of its worker
 """
