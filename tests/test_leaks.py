@@ -1,4 +1,7 @@
-"""A driver killed alone (SIGTERM, SIGKILL, SIGHUP) takes its workers, forkserver and resource tracker with it."""
+"""A driver killed alone (SIGTERM, SIGKILL, SIGHUP) takes its workers, and any fork server and resource tracker, with it.
+
+The `t2vid` command forks its workers; a Python caller's run gets them from a fork server: both are killed here.
+"""
 
 from __future__ import annotations
 
@@ -43,21 +46,34 @@ def big_input(tmp_path_factory):
     return write_jsonl(root / "big.jsonl", [{"context": text, "question": f"Q{i}?", "answer": "A."} for i in range(400)])
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL, signal.SIGHUP], ids=["TERM", "KILL", "HUP"])
-def test_workers_exit_when_the_driver_dies(tmp_path, big_input, sig):
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+@pytest.mark.parametrize(
+    "sig, caller",
+    [(signal.SIGTERM, "command"), (signal.SIGKILL, "command"), (signal.SIGHUP, "command"), (signal.SIGKILL, "python")],
+    ids=["TERM", "KILL", "HUP", "KILL-python-caller"],
+)
+def test_workers_exit_when_the_driver_dies(tmp_path, big_input, sig, caller):
     out = tmp_path / "out"
-    driver = subprocess.Popen(
-        [sys.executable, "-m", "t2vid.cli", "synth", str(big_input), "-o", str(out), "--workers", "2", "--shard-size", "50", "--size", "224x224"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-    )
+    arguments = ["synth", str(big_input), "-o", str(out), "--workers", "2", "--shard-size", "50", "--size", "224x224"]
+    launch = ["-m", "t2vid.cli", *arguments] if caller == "command" else ["-c", f"from t2vid.cli import main; main({arguments!r})"]
+    driver = subprocess.Popen([sys.executable, *launch], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     pgid = driver.pid
     try:
         deadline = time.monotonic() + 60
-        while len(_children(driver.pid)) < 2 and time.monotonic() < deadline:  # forkserver and resource tracker at least
+        while len(_children(driver.pid)) < 2 and time.monotonic() < deadline:  # two forked workers, or a fork server and a resource tracker
             time.sleep(0.2)
         while not any((out / "frames").rglob("*.png")) and time.monotonic() < deadline:  # workers are drawing
             time.sleep(0.2)
         assert driver.poll() is None, "the run ended before it could be killed"
+        fork_server = any("forkserver" in _cmdline(child) for child in _children(driver.pid))
+        assert fork_server == (caller == "python"), "the command forks its workers; a Python caller gets a fork server"
         os.kill(driver.pid, sig)
         driver.wait(timeout=30)
         drained = threading.Event()

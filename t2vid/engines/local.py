@@ -78,6 +78,8 @@ class DriverBoundPool(ProcessPoolExecutor):
         self._driver_alive, self._alive_writer = context.Pipe(duplex=False)
         inherited = self._alive_writer if start == "fork" else None
         super().__init__(workers, mp_context=context, initializer=_start_worker, initargs=(self._driver_alive, inherited))
+        if start == "fork":  # a fork pool forks every worker at its first task: do it now, while no other thread runs
+            self.submit(int).result()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         super().shutdown(wait, cancel_futures=cancel_futures)
