@@ -207,8 +207,9 @@ def count_words(text: str) -> int:
     tokens = text.split()
     joined = "".join(tokens)
     if not joined.isprintable():  # characters layout drops (escape codes, format characters) or glues differently
-        for char in {char for char in set(joined) if is_invisible(char) and char not in KEPT_INVISIBLE}:
-            text = text.replace(char, "")  # what `drawable` does to each token, done to the whole text in C
+        for char in set(joined):
+            if is_invisible(char) and char not in KEPT_INVISIBLE:
+                text = text.replace(char, "")  # what `drawable` does to each token, done to the whole text in C
         tokens = text.split()
         joined = "".join(tokens)
         if not joined.isprintable():  # joiners, private-use characters: counted per character
