@@ -68,13 +68,12 @@ def driver_cpu_seconds() -> float:
 
 def chunk_results(config):
     """Every work chunk of the corpus, rendered in this process with the driver hand-off on."""
-    from t2vid.pipeline import ShardTask, ShardWorker, chunks_of, input_digest
+    from t2vid.pipeline import ShardWorker, chunks_of
     from t2vid.sources import iter_records, resolve_sources
 
     sources = resolve_sources(config.sources)
-    records = tuple(iter_records(sources, config.split, config.subset, config.limit))
     worker = ShardWorker(config, tuple(s.name for s in sources))
-    return [worker.process(chunk) for chunk in chunks_of(ShardTask(0, records, input_digest(records)))]
+    return [worker.process(chunk) for chunk in chunks_of(0, iter_records(sources, config.split, config.subset, config.limit))]
 
 
 def measure_payload(config, root: Path) -> None:

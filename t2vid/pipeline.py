@@ -15,7 +15,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from t2vid.adapt import Adapter
 from t2vid.config import SynthConfig
@@ -26,20 +26,27 @@ from t2vid.stages import SampleStages, Written
 from t2vid.writer import FrameHandOff, FrameSet, OutputDir, failpoint
 
 
-@dataclass(frozen=True)
+@dataclass
 class ShardTask:
+    """A shard being planned: its digest and reading time are complete once its records have all been read (`read_shard`)."""
+
     number: int
-    records: tuple[RawRecord, ...]
-    input_sha256: str  # see input_digest
+    input_sha256: str = ""  # identifies the shard's input, so a resume redoes a shard whose records changed
     read_seconds: float = 0.0  # spent reading these records in the driver (runtime)
 
 
-def input_digest(records: tuple[RawRecord, ...]) -> str:
-    """Identifies a shard's input, so a resume redoes a shard whose records changed."""
+def read_shard(records: Iterator[RawRecord], task: ShardTask, size: int) -> Iterator[RawRecord]:
+    """The next `size` records of the stream, digested into `task` as they are read: a new shard's records reach workers without waiting for the whole shard."""
     digest = hashlib.sha256()
-    for raw in records:
+    for _ in range(size):
+        started = time.perf_counter()
+        raw = next(records, None)
+        if raw is None:
+            break
         digest.update(json.dumps([raw.source.dataset, raw.source.index, raw.record, raw.raw], sort_keys=True, default=repr).encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+        task.read_seconds += time.perf_counter() - started
+        yield raw
+    task.input_sha256 = digest.hexdigest()
 
 
 @dataclass
@@ -122,15 +129,24 @@ class WorkChunk:
     last: bool
 
 
-def chunks_of(task: ShardTask) -> Iterator[WorkChunk]:
-    """Slices of about CHUNK_WORK; how a shard is sliced never changes what is written."""
-    start, size = 0, 0
-    for end, raw in enumerate(task.records, 1):
+def chunks_of(shard: int, records: Iterable[RawRecord]) -> Iterator[WorkChunk]:
+    """Slices of about CHUNK_WORK, each yielded as soon as it is full; how a shard is sliced never changes what is written.
+
+    One record is read ahead, to know which slice is the shard's last.
+    """
+    records = iter(records)
+    piece: list[RawRecord] = []
+    size = 0
+    raw = next(records, None)
+    while raw is not None:
+        piece.append(raw)
         record = raw.record if isinstance(raw.record, dict) else {}
         size += sum(text_work(v) for v in record.values() if isinstance(v, str)) + len(raw.raw or "")
-        if size >= CHUNK_WORK or end - start >= CHUNK_RECORDS or end == len(task.records):
-            yield WorkChunk(task.number, task.records[start:end], end == len(task.records))
-            start, size = end, 0
+        following = next(records, None)
+        if following is None or size >= CHUNK_WORK or len(piece) >= CHUNK_RECORDS:
+            yield WorkChunk(shard, tuple(piece), following is None)
+            piece, size = [], 0
+        raw = following
 
 
 @dataclass

@@ -11,7 +11,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
-from itertools import islice
+from itertools import chain, count
 from pathlib import Path
 from typing import Iterator
 
@@ -31,7 +31,7 @@ from t2vid.pipeline import (
     chunks_of,
     commit_frame_sets,
     commit_shard,
-    input_digest,
+    read_shard,
 )
 from t2vid.png import deflate_encoder
 from t2vid.progress import SynthProgress
@@ -79,8 +79,7 @@ def synth(config: SynthConfig) -> RunSummary:
         meter = ReadMeter.of(sources)
         progress = SynthProgress(config.quiet, meter, config.limit)
         planned: dict[int, ShardTask] = {}
-        tasks = _plan(config, out, summary, iter_records(sources, config.split, config.subset, config.limit, meter), repair)
-        chunks = _chunks(tasks, planned)
+        chunks = _plan(config, out, summary, iter_records(sources, config.split, config.subset, config.limit, meter), planned, repair)
         pending: list[ChunkResult] = []
         for chunk_result in get_engine(config.engine)(config, names, chunks):
             commit_frame_sets(out, chunk_result)
@@ -195,36 +194,35 @@ def config_for_manifest(config: SynthConfig) -> dict:
     return json.loads(json.dumps(data))
 
 
-def _plan(config: SynthConfig, out: OutputDir, summary: RunSummary, records: Iterator[RawRecord], repair: bool = False) -> Iterator[ShardTask]:
-    """Cut the stream into shards; complete shards are counted from their markers, not redone.
+def _plan(config: SynthConfig, out: OutputDir, summary: RunSummary, records: Iterator[RawRecord], planned: dict[int, ShardTask], repair: bool = False) -> Iterator[WorkChunk]:
+    """Cut the stream into shards and shards into engine work; `planned` keeps each shard's task until its last chunk is back.
 
-    With `repair`, a complete shard whose records name a frame file that is
-    gone is redone (its incomplete frame folders removed first, so they are
-    drawn again).
+    A shard with no completion marker has nothing to resume: its chunks go to
+    the engine while it is read. A shard with one is read whole first, and
+    counted from its marker instead of redone when its input is unchanged.
+    With `repair`, such a shard whose records name a frame file that is gone
+    is redone (its incomplete frame folders removed first, so they are drawn
+    again).
     """
-    number = 0
-    while True:
-        started = time.perf_counter()
-        chunk = tuple(islice(records, config.shard_size))
-        if not chunk:
+    for number in count():
+        task = ShardTask(number)
+        reading = read_shard(records, task, config.shard_size)
+        first = next(reading, None)
+        if first is None:
             return
-        task = ShardTask(number, chunk, input_digest(chunk), read_seconds=time.perf_counter() - started)
+        planned[number] = task
+        shard = chain([first], reading)
         counts = out.read_marker(number)
-        if counts is not None and counts.get("input_sha256") == task.input_sha256 and not (repair and out.repair_frames(number)):
-            summary.add(ShardResult.from_counts(counts))
-            summary.shards.append(f"shards/{shard_name(number)}.jsonl")
-            summary.shards_resumed += 1
-            summary.frames_resumed += counts.get("frames", 0)
-        else:
-            yield task
-        number += 1
-
-
-def _chunks(tasks: Iterator[ShardTask], planned: dict[int, ShardTask]) -> Iterator[WorkChunk]:
-    """Engine work items; `planned` keeps each shard's task until its last chunk is back."""
-    for task in tasks:
-        planned[task.number] = task
-        yield from chunks_of(task)
+        if counts is not None:
+            shard = tuple(shard)
+            if counts.get("input_sha256") == task.input_sha256 and not (repair and out.repair_frames(number)):
+                del planned[number]
+                summary.add(ShardResult.from_counts(counts))
+                summary.shards.append(f"shards/{shard_name(number)}.jsonl")
+                summary.shards_resumed += 1
+                summary.frames_resumed += counts.get("frames", 0)
+                continue
+        yield from chunks_of(number, shard)
 
 
 def _png_deflate(config: SynthConfig) -> str | None:
