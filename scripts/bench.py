@@ -428,6 +428,35 @@ def measure_synth(corpus: Path, words: int, work: Path, workers: int, pin: int |
     return Measurement(name, frames, seconds, words, size, peak, tree, cpu)
 
 
+def split_corpus(corpus: Path, parts: int) -> list[Path]:
+    """The corpus's records dealt in turn into `parts` files, so each holds the same mix."""
+    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+    paths = []
+    for part in range(parts):
+        path = corpus.with_name(f"{corpus.stem}.part{part}.jsonl")
+        path.write_text("".join(lines[part::parts]), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def measure_parts(parts: list[Path], work: Path) -> float:
+    """Wall seconds of one `--workers 1` synth per part, all at once, each pinned to its own CPU.
+
+    What the host lets the same work do side by side at that moment, without
+    a pool: each process starts, warms its caches and contends with the
+    others for the host as a pool worker does, but nothing is dispatched or
+    gathered. A pool close to it is held back by the host, not by itself.
+    """
+    settle_disk()
+    cpus = sorted(os.sched_getaffinity(0))
+    started = time.perf_counter()
+    children = [subprocess.Popen(synth_argv(part, Path(tempfile.mkdtemp(prefix="part-", dir=work)), 1), preexec_fn=lambda cpu=cpu: os.sched_setaffinity(0, {cpu})) for part, cpu in zip(parts, cpus)]
+    for child in children:
+        if child.wait():
+            raise SystemExit(f"bench: a part run exited with {child.returncode}")
+    return time.perf_counter() - started
+
+
 # --- per-stage timing ---------------------------------------------------------------------------
 
 
@@ -594,6 +623,8 @@ def bench_corpus(args: argparse.Namespace, name: str, font_path: str, work: Path
     creation = settled_file_creation_us(work)
     print(f"work folder {work.parent}: a 20 KB file in a new folder takes {creation:.0f} us to create" + (" (slow: frame files will be a large part of every run; try --work-dir on another folder)" if creation > SLOW_FILE_US else "") + "\n")
     best: dict[int, Measurement] = {}
+    parts = split_corpus(corpus, cores) if cores > 1 else []
+    parts_best = float("inf")  # the fastest the corpus ran as independent one-worker parts, one per CPU at once (see measure_parts)
     alone = float("inf")  # seconds of the CPU loop on the pinned CPU alone, the fastest seen
     ceiling: dict[int, float | None] = {}  # workers -> what the CPUs did busy at once right before their fastest run
     for _ in range(args.repeat):  # interleaved, so a slow spell of a shared machine does not land on one row only
@@ -606,6 +637,8 @@ def bench_corpus(args: argparse.Namespace, name: str, font_path: str, work: Path
             run = measure_synth(corpus, total_words, work, workers, pin if workers == 1 else None)
             if workers not in best or run.seconds < best[workers].seconds:
                 best[workers], ceiling[workers] = run, together
+        if parts:
+            parts_best = min(parts_best, measure_parts(parts, work))
     recipe = not cjk and not args.no_recipe
     rows = ([measure_paper(corpus, total_words, work, font_path, pin)] if recipe else []) + [best[w] for w in sorted(best)]
     one_core = best[1]
@@ -617,6 +650,8 @@ def bench_corpus(args: argparse.Namespace, name: str, font_path: str, work: Path
     for workers, row in sorted(best.items())[1:]:
         measured = f" (right before that run, all CPUs busy at once did {ceiling[workers]:.2f}x the pinned one alone)" if ceiling[workers] is not None else ""
         print(f"{row.name} / 1 core: {row.words_per_s / one_core.words_per_s:.2f}x{measured}")
+        if parts and workers == cores:
+            print(f"the corpus in {cores} parts, one `--workers 1` process per CPU, all at once (no pool): {parts_best:.1f} s, {one_core.seconds / parts_best:.2f}x one core; the pool's speed is {parts_best / row.seconds:.0%} of that")
     if pin is not None:
         print(f"(one-process rows pinned to CPU {pin}, the fastest; CPU speeds before the runs, a pinned Python loop: {', '.join(f'CPU {cpu} {speed:.2f}' for cpu, speed in sorted(speeds.items()))})")
     if cjk:
