@@ -105,10 +105,11 @@ def synth(config: SynthConfig) -> RunSummary:
         _write_manifest(out, _manifest(config, summary, status="complete"))
     except OutputWriteError as exc:  # only failed writes to OUT: a record's own problems are its rejects
         raise SynthError(f"cannot write to {config.output}: {exc}") from None
-    except UsageError:
+    except UsageError:  # e.g. a source that fails partway: chunks read before it may have drawn frames already
         if not own_files(out.root, "shards"):  # nothing to resume: leave no manifest that would refuse the corrected command
             (out.root / MANIFEST).unlink(missing_ok=True)
-            if was_empty:
+            if was_empty:  # every frame in OUT is this run's, and no shard of it was committed
+                remove_own_files(out.root, own_files(out.root, "frames"))
                 out.withdraw(remove_root=created)
         raise
     except (SynthError, KeyboardInterrupt):

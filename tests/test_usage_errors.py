@@ -123,3 +123,26 @@ def test_a_synth_config_built_in_python_is_checked_like_flags(tmp_path, settings
     with pytest.raises(UsageError, match=message):
         synth(SynthConfig(sources=(str(GENERIC),), output=str(tmp_path / "o"), workers=1, quiet=True, **settings))
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_source_failing_partway_leaves_an_empty_out_as_it_was(tmp_path, monkeypatch, existing):
+    """Chunks read before the failure have drawn frames already; with no shard committed, they go, and OUT is as before the run."""
+    from t2vid import SynthConfig, synth
+    from t2vid import run
+    from t2vid.errors import UsageError
+    from t2vid.pipeline import CHUNK_WORK
+    from t2vid.sources import RawRecord, SourceRef
+
+    def failing_stream(*_args, **_kwargs):
+        for index in range(4):  # each record a chunk of its own
+            yield RawRecord(index, SourceRef("data", "train", index), {"context": f"record {index} " + "word " * (CHUNK_WORK // 5), "question": "q", "answer": "a"})
+        raise UsageError("cannot read second.parquet: broken")
+
+    monkeypatch.setattr(run, "iter_records", failing_stream)
+    out = tmp_path / "o"
+    if existing:
+        out.mkdir()
+    with pytest.raises(UsageError, match="broken"):
+        synth(SynthConfig(sources=(str(GENERIC),), output=str(out), workers=1, quiet=True))
+    assert (list(out.iterdir()) == [] if existing else not out.exists())
