@@ -447,13 +447,21 @@ def measure_parts(parts: list[Path], work: Path) -> float:
     others for the host as a pool worker does, but nothing is dispatched or
     gathered. A pool close to it is held back by the host, not by itself.
     """
-    settle_disk()
     cpus = sorted(os.sched_getaffinity(0))
+    if len(parts) != len(cpus):
+        raise ValueError(f"{len(parts)} parts for {len(cpus)} CPUs")
+    settle_disk()
     started = time.perf_counter()
     children = [subprocess.Popen(synth_argv(part, Path(tempfile.mkdtemp(prefix="part-", dir=work)), 1), preexec_fn=lambda cpu=cpu: os.sched_setaffinity(0, {cpu})) for part, cpu in zip(parts, cpus)]
-    for child in children:
-        if child.wait():
-            raise SystemExit(f"bench: a part run exited with {child.returncode}")
+    try:
+        for child in children:
+            if child.wait():
+                raise SystemExit(f"bench: a part run exited with {child.returncode}")
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
     return time.perf_counter() - started
 
 
@@ -623,7 +631,7 @@ def bench_corpus(args: argparse.Namespace, name: str, font_path: str, work: Path
     creation = settled_file_creation_us(work)
     print(f"work folder {work.parent}: a 20 KB file in a new folder takes {creation:.0f} us to create" + (" (slow: frame files will be a large part of every run; try --work-dir on another folder)" if creation > SLOW_FILE_US else "") + "\n")
     best: dict[int, Measurement] = {}
-    parts = split_corpus(corpus, cores) if cores > 1 else []
+    parts = split_corpus(corpus, cores) if cores > 1 and len(os.sched_getaffinity(0)) == cores else []  # one part per CPU this bench may use
     parts_best = float("inf")  # the fastest the corpus ran as independent one-worker parts, one per CPU at once (see measure_parts)
     alone = float("inf")  # seconds of the CPU loop on the pinned CPU alone, the fastest seen
     ceiling: dict[int, float | None] = {}  # workers -> what the CPUs did busy at once right before their fastest run

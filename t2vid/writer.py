@@ -308,12 +308,18 @@ class OutputDir:
         return True
 
     def withdraw(self, remove_root: bool) -> None:
-        """Undo what a run that committed nothing put in OUT: its empty layout folders, lock and marker, and OUT itself if the run made it."""
+        """Undo what a run that committed nothing put in OUT: its empty layout folders, lock and marker, and OUT itself if the run made it.
+
+        A folder that is not empty stays, and so does the marker: an OUT
+        holding t2vid's files without it would be refused as someone else's.
+        """
         for sub in ("shards", "rejects", "frames", TMP_DIR):
             try:
                 (self.root / sub).rmdir()
             except OSError:  # not empty or not there: leave it
                 pass
+        if any((self.root / sub).exists() for sub in ("shards", "rejects", "frames", TMP_DIR)):
+            return
         remove_own_files(self.root, [MANIFEST, LOCK, OWNER_FILE])
         if remove_root:
             try:

@@ -200,3 +200,22 @@ def test_the_mark_keeps_pixels_and_is_all_that_is_recognised(tmp_path, pillow_fo
         assert marked.read_bytes()[:20] == encoded.getvalue()[:20]  # the JFIF segment stays first, where readers look for it
     with Image.open(plain) as original, Image.open(marked) as copy:
         assert copy.size == original.size and copy.tobytes() == original.tobytes()
+
+
+def test_withdrawing_a_run_that_left_files_keeps_out_marked_as_t2vids(tmp_path):
+    """Without its marker an OUT holding t2vid's files would be refused as someone else's folder on the rerun."""
+    from t2vid.writer import OutputDir, claim_folder
+
+    out = OutputDir(tmp_path / "out")
+    claim_folder(out.root, "synth", "output directory")
+    out.prepare()
+    leftover = out.root / "frames" / "ab" / "c"
+    leftover.mkdir(parents=True)
+    out.withdraw(remove_root=True)
+    assert (out.root / OWNER_FILE).is_file() and leftover.is_dir()
+    assert main(["synth", str(FIXTURES / "generic-sample.jsonl"), "-o", str(out.root), "--workers", "1", "--limit", "1", "--size", "224x224", "-q"]) == 0
+    empty = OutputDir(tmp_path / "empty")
+    claim_folder(empty.root, "synth", "output directory")
+    empty.prepare()
+    empty.withdraw(remove_root=True)
+    assert not empty.root.exists()

@@ -167,3 +167,29 @@ def test_out_mounted_on_the_driver_only(tmp_path, workers, dataset, storage):
     else:
         assert result.returncode == 2, result.stderr
         assert result.stderr.count("\n") == 1 and "does not see OUT" in result.stderr and "--ray-storage driver" in result.stderr
+
+
+def test_a_source_failing_partway_leaves_no_chunk_drawing_into_out(tmp_path, workers, monkeypatch):
+    """The caller's own Ray keeps running submitted tasks after synth() fails: synth waits for them, so an OUT it made is gone and stays gone."""
+    from t2vid import run
+    from t2vid.errors import UsageError
+    from t2vid.pipeline import CHUNK_WORK
+    from t2vid.sources import RawRecord, SourceRef
+
+    def failing_stream(*_args, **_kwargs):
+        for index in range(24):  # 12 chunks: the driver waits on the first results while later chunks run
+            yield RawRecord(index, SourceRef("data", "train", index), {"context": f"record {index} " + "lorem ipsum dolor " * (CHUNK_WORK // 20), "question": "q", "answer": "a"})
+        raise UsageError("cannot read second.parquet: broken")
+
+    monkeypatch.setattr(run, "iter_records", failing_stream)
+    out = tmp_path / "out"
+    source = write_jsonl(tmp_path / "data.jsonl", [{"context": "x", "question": "q", "answer": "a"}])  # resolved, never read
+    ray.init(address=workers.address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        with pytest.raises(UsageError, match="broken"):
+            run_synth(out, source, engine="ray", ray_storage="shared", size="224x224")  # one shard: none is committed
+        assert not out.exists()
+        time.sleep(3)  # a task still running would have written its frames by now
+        assert not out.exists()
+    finally:
+        ray.shutdown()

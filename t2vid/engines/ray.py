@@ -132,6 +132,7 @@ def run_ray(config: SynthConfig, dataset_names: tuple[str, ...], chunks: Iterabl
         Path(config.output, TMP_DIR, probe).touch()
     check = NodeCheck(software_of(config), probe)
     started_here = not ray.is_initialized()
+    window: deque = deque()
     try:
         if started_here:
             address = ray_address(config)
@@ -142,7 +143,6 @@ def run_ray(config: SynthConfig, dataset_names: tuple[str, ...], chunks: Iterabl
                 raise UsageError(f"cannot start or reach Ray at --ray-address {address}: {last}") from None
         remote = ray.remote(run_chunk_on_node)
         config_ref = ray.put(config)
-        window: deque = deque()
         limit, counted = in_flight_limit(ray), time.monotonic()
 
         def next_result() -> ChunkResult:
@@ -161,6 +161,10 @@ def run_ray(config: SynthConfig, dataset_names: tuple[str, ...], chunks: Iterabl
                 yield next_result()
         while window:
             yield next_result()
+    except BaseException:
+        if window:  # as the local pool does: no chunk of this run still draws into OUT once synth() has returned (a caller's own Ray keeps running them)
+            ray.wait(list(window), num_returns=len(window))
+        raise
     finally:
         if started_here:
             ray.shutdown()
