@@ -68,6 +68,7 @@ _XMP = (
 )
 WEBP_MARK = b"XMP " + struct.pack("<I", len(_XMP)) + _XMP + b"\x00" * (len(_XMP) % 2)  # the file's last chunk
 MARK_HEAD_BYTES = 4096  # read from the start of a file: a PNG's or JPEG's mark lies within them
+LAYOUT_FOLDERS = ("shards", "rejects", "frames", TMP_DIR)  # what `prepare` makes in OUT
 FAILPOINT_ENV = "T2VID_FAILPOINT"
 _failpoint_hits: dict[str, int] = {}
 
@@ -276,7 +277,7 @@ class OutputDir:
 
     def prepare(self) -> None:
         """The layout's folders, refusing a link or a file where one should be (t2vid never writes through links)."""
-        for sub in ("shards", "rejects", "frames", TMP_DIR):
+        for sub in LAYOUT_FOLDERS:
             path = self.root / sub
             if path.is_symlink() or (path.exists() and not path.is_dir()):
                 raise OwnershipError(f"{path} is a link or a file, not the folder t2vid writes there; remove it or pick another -o")
@@ -313,12 +314,12 @@ class OutputDir:
         A folder that is not empty stays, and so does the marker: an OUT
         holding t2vid's files without it would be refused as someone else's.
         """
-        for sub in ("shards", "rejects", "frames", TMP_DIR):
+        for sub in LAYOUT_FOLDERS:
             try:
                 (self.root / sub).rmdir()
             except OSError:  # not empty or not there: leave it
                 pass
-        if any((self.root / sub).exists() for sub in ("shards", "rejects", "frames", TMP_DIR)):
+        if any((self.root / sub).exists() for sub in LAYOUT_FOLDERS):
             return
         remove_own_files(self.root, [MANIFEST, LOCK, OWNER_FILE])
         if remove_root:
