@@ -23,7 +23,7 @@ import click
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from t2vid.cli import cli  # noqa: E402
+from t2vid.cli import all_commands  # noqa: E402
 
 BLOCK = re.compile(r"(<!-- options: (?P<command>[\w-]+) -->\n)(?P<body>.*?)(<!-- /options -->)", re.S)
 DEFAULT_IN_HELP = re.compile(r"\s*\[default: (?P<value>[^\]]+)\]\s*$")
@@ -83,16 +83,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when a table is out of date or missing")
     args = parser.parse_args(argv)
     problems, documented = [], set()
+    commands = all_commands()
     for page in doc_pages():
         text = page.read_text(encoding="utf-8")
 
         def regenerate(match: re.Match) -> str:
             name = match["command"]
             documented.add(name)
-            if name not in cli.commands:
+            if name not in commands:
                 problems.append(f"{page.relative_to(ROOT)}: table for unknown command {name!r}")
                 return match.group(0)
-            table = option_table(cli.commands[name])
+            table = option_table(commands[name])
             if match["body"] != table:
                 problems.append(f"{page.relative_to(ROOT)}: options of `t2vid {name}` differ from --help")
             return match.group(1) + table + match.group(4)
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         new = BLOCK.sub(regenerate, text)
         if new != text and not args.check:
             page.write_text(new, encoding="utf-8")
-    missing = [f"no option table for `t2vid {name}` (add <!-- options: {name} --><!-- /options --> to its docs page)" for name in sorted(set(cli.commands) - documented) if any(isinstance(p, click.Option) for p in cli.commands[name].params if p.name != "help")]
+    missing = [f"no option table for `t2vid {name}` (add <!-- options: {name} --><!-- /options --> to its docs page)" for name in sorted(set(commands) - documented) if any(isinstance(p, click.Option) for p in commands[name].params if p.name != "help")]
     if args.check:
         problems += missing
         for problem in problems:

@@ -7,6 +7,10 @@ class UsageError(ValueError):
     """Bad settings or arguments; the CLI prints it on one line and exits 2."""
 
 
+class SynthError(RuntimeError):
+    """A run that had to stop midway (disk full, a worker died); the message is one line."""
+
+
 class OutputWriteError(RuntimeError):
     """Writing to OUT failed (disk full, permissions): stops the run, unlike a problem with one record.
 

@@ -187,61 +187,83 @@ def coverage_cache_dir() -> Path | None:
     return Path(base) / "t2vid" / "font-coverage"
 
 
-@functools.lru_cache(maxsize=None)
-def code_ranges(face: FontFace) -> CodeRanges:
-    """Code points the face has a glyph for, from its cmap: read once per version of the font file.
+class FaceFacts(NamedTuple):
+    """What t2vid needs to know of a font file that FreeType does not tell: read with fontTools."""
 
-    Parsing a CJK collection's cmap with fontTools takes ~0.2 s per face, and
-    a fallback search for a character no font has visits every face. So each
-    face's ranges are kept in a cache file named by the font's path, index,
-    size and mtime; a cache file that does not parse or does not match them is
-    ignored and rewritten.
+    ranges: CodeRanges  # the code points it has a glyph for (its cmap)
+    strike: int | None  # see bitmap_strike
+    kerns: bool  # see kerns_in_basic_layout
+
+
+UNREADABLE = FaceFacts(CodeRanges((), ()), None, True)  # a font that cannot be read covers nothing; opening it reports why
+
+
+@functools.lru_cache(maxsize=None)
+def face_facts(face: FontFace) -> FaceFacts:
+    """The face's facts, read once per version of the font file.
+
+    Parsing a CJK collection's cmap with fontTools takes ~0.2 s per face, a
+    fallback search for a character no font has visits every face, and
+    importing fontTools to open even one font costs every process ~25 ms. So
+    each face's facts are kept in a cache file named by the font's path,
+    index, size and mtime; a cache file that does not parse or does not match
+    them is ignored and rewritten.
     """
     if face.builtin:
-        return CodeRanges((0x20,), (0x7E,))
+        return FaceFacts(CodeRanges((0x20,), (0x7E,)), None, False)
     try:
         stat = os.stat(face.path)
     except OSError:
-        return CodeRanges((), ())
+        return UNREADABLE
     key = {"path": face.path, "index": face.index, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     folder = coverage_cache_dir()
     if folder is None:
-        return _read_cmap(face)
+        return _read_facts(face)
     cache = folder / (hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32] + ".json")
-    cached = _read_cached_ranges(cache, key)
+    cached = _read_cached_facts(cache, key)
     if cached is not None:
         return cached
-    ranges = _read_cmap(face)
-    _write_cached_ranges(cache, {**key, "starts": list(ranges.starts), "ends": list(ranges.ends)})
-    return ranges
+    facts = _read_facts(face)
+    _write_cached_facts(cache, {**key, "starts": list(facts.ranges.starts), "ends": list(facts.ranges.ends), "strike": facts.strike, "kerns": facts.kerns})
+    return facts
 
 
-def _read_cmap(face: FontFace) -> CodeRanges:
+def _read_facts(face: FontFace) -> FaceFacts:
     from fontTools.ttLib import TTFont
 
     try:
         font = TTFont(face.path, fontNumber=face.index, lazy=True)
-        cmap = font.getBestCmap() or {}
-        font.close()
     except Exception:  # noqa: BLE001 - a broken font file simply covers nothing
-        return CodeRanges((), ())
-    return CodeRanges.of(cmap)
+        return UNREADABLE
+    with font:
+        try:
+            ranges = CodeRanges.of(font.getBestCmap() or {})
+        except Exception:  # noqa: BLE001
+            ranges = UNREADABLE.ranges
+        try:
+            outlines = any(tag in font for tag in ("glyf", "CFF ", "CFF2"))
+            table = next((font[tag] for tag in ("CBLC", "EBLC") if tag in font), None)
+            sizes = [strike.bitmapSizeTable.ppemY for strike in table.strikes] if table is not None and not outlines else []
+        except Exception:  # noqa: BLE001 - an unreadable font is reported when it is opened
+            sizes = []
+        return FaceFacts(ranges, max(sizes) if sizes else None, "kern" in font)
 
 
-def _read_cached_ranges(path: Path, key: dict) -> CodeRanges | None:
-    """The cached ranges if the file is whole, is for this font file version, and is well-formed."""
+def _read_cached_facts(path: Path, key: dict) -> FaceFacts | None:
+    """The cached facts if the file is whole, is for this font file version, and is well-formed."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        starts, ends = data["starts"], data["ends"]
+        starts, ends, strike, kerns = data["starts"], data["ends"], data["strike"], data["kerns"]
         ok = all(data.get(k) == v for k, v in key.items()) and isinstance(starts, list) and isinstance(ends, list) and len(starts) == len(ends)
         ok = ok and all(type(v) is int for v in starts + ends) and all(a <= b for a, b in zip(starts, ends))
         ok = ok and all(end < start for end, start in zip(ends, starts[1:]))
+        ok = ok and (strike is None or (type(strike) is int and strike > 0)) and type(kerns) is bool
     except (OSError, ValueError, TypeError, KeyError):
         return None
-    return CodeRanges(tuple(starts), tuple(ends)) if ok else None
+    return FaceFacts(CodeRanges(tuple(starts), tuple(ends)), strike, kerns) if ok else None
 
 
-def _write_cached_ranges(path: Path, data: dict) -> None:
+def _write_cached_facts(path: Path, data: dict) -> None:
     """Atomic (a reader sees no file or a whole one); an unwritable cache only costs time."""
     tmp = None
     try:
@@ -256,46 +278,29 @@ def _write_cached_ranges(path: Path, data: dict) -> None:
                 os.unlink(tmp)
 
 
+def code_ranges(face: FontFace) -> CodeRanges:
+    """Code points the face has a glyph for."""
+    return face_facts(face).ranges
+
+
 @functools.lru_cache(maxsize=None)
 def coverage(face: FontFace) -> frozenset[int]:
     """Code points the face has a glyph for, as a set (for subset checks on a primary face)."""
     return code_ranges(face).codes()
 
 
-@functools.lru_cache(maxsize=None)
 def bitmap_strike(face: FontFace) -> int | None:
     """The pixel size of a bitmap-only font's largest strike (colour emoji), None for a scalable font.
 
     FreeType opens such a font only at a size it has bitmaps for ("invalid
     pixel size" otherwise), so it is opened there and its glyphs are scaled.
     """
-    if face.builtin:
-        return None
-    from fontTools.ttLib import TTFont
-
-    try:
-        font = TTFont(face.path, fontNumber=face.index, lazy=True)
-        outlines = any(tag in font for tag in ("glyf", "CFF ", "CFF2"))
-        table = next((font[tag] for tag in ("CBLC", "EBLC") if tag in font), None)
-        sizes = [strike.bitmapSizeTable.ppemY for strike in table.strikes] if table is not None and not outlines else []
-        font.close()
-    except Exception:  # noqa: BLE001 - an unreadable font is reported when it is opened
-        return None
-    return max(sizes) if sizes else None
+    return face_facts(face).strike
 
 
-@functools.lru_cache(maxsize=None)
 def kerns_in_basic_layout(face: FontFace) -> bool:
     """Whether FreeType kerns pairs of this face without shaping: it reads only a TrueType `kern` table."""
-    if face.builtin:
-        return False
-    from fontTools.ttLib import TTFont
-
-    try:
-        with TTFont(face.path, fontNumber=face.index, lazy=True) as font:
-            return "kern" in font
-    except Exception:  # noqa: BLE001 - an unreadable font is reported when it is opened
-        return True
+    return face_facts(face).kerns
 
 
 @functools.lru_cache(maxsize=None)

@@ -36,7 +36,7 @@ class SynthProgress:
             from tqdm import tqdm
 
             class Bar(tqdm):
-                monitor_interval = 0  # no monitor thread: the bar is redrawn per chunk, and a thread would keep workers from being forked (engines/local.py)
+                monitor_interval = 0  # no monitor thread: the bar is redrawn per chunk, and a thread would keep workers from being forked (engines/pool.py)
 
             self.bar = Bar(total=None, file=self.stream, dynamic_ncols=True, bar_format="{desc}", desc="0 records (the first chunk is running)")
 

@@ -20,7 +20,7 @@ from t2vid.adapt import Adapter
 from t2vid.budget import Budget
 from t2vid.config import RUNTIME_KEYS, SynthConfig
 from t2vid.engines import get_engine
-from t2vid.errors import OutputWriteError, UsageError, writing_out
+from t2vid.errors import OutputWriteError, SynthError, UsageError, writing_out
 from t2vid.fonts import font_package_for
 from t2vid.pipeline import (
     ChunkResult,
@@ -51,10 +51,6 @@ class RunSummary(Counts):
     def rate(self, seconds: float) -> float:
         """Frames per second drawn by this run (resumed shards were drawn before)."""
         return (self.frames - self.frames_resumed) / seconds if seconds else 0.0
-
-
-class SynthError(RuntimeError):
-    """A run that had to stop midway (disk full, a worker died); the message is one line."""
 
 
 def synth(config: SynthConfig) -> RunSummary:

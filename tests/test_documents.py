@@ -84,7 +84,7 @@ def emoji_font(tmp_path, monkeypatch):
     conf = tmp_path / "fonts.conf"
     conf.write_text(f'<?xml version="1.0"?><fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf</include><dir>{folder}</dir><cachedir>{tmp_path / "cache"}</cachedir></fontconfig>')
     monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
-    caches = (fonts.installed_fonts, fonts.resolve_face, fonts.code_ranges, fonts.coverage, fonts.load_font, fonts.bitmap_strike, fonts.usable)
+    caches = (fonts.installed_fonts, fonts.resolve_face, fonts.face_facts, fonts.coverage, fonts.load_font, fonts.usable)
     for cache in caches:
         cache.cache_clear()
     yield EMOJI

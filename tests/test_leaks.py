@@ -93,16 +93,16 @@ def test_the_command_forks_its_workers_and_a_python_caller_gets_a_fork_server(mo
 
     The command's runs above fork theirs (and still take them down with the driver).
     """
-    from t2vid.engines import local
+    from t2vid.engines import pool as engine_pool
 
-    monkeypatch.setattr(local, "_FORK_WORKERS", False)
-    monkeypatch.setattr(local.threading, "active_count", lambda: 1)  # this process may hold other tests' threads
-    with local.DriverBoundPool(1) as pool:
+    monkeypatch.setattr(engine_pool, "_FORK_WORKERS", False)
+    monkeypatch.setattr(engine_pool.threading, "active_count", lambda: 1)  # this process may hold other tests' threads
+    with engine_pool.DriverBoundPool(1) as pool:
         assert pool.start_method == "forkserver"
-    local.fork_workers()
-    with local.DriverBoundPool(1) as pool:
+    engine_pool.fork_workers()
+    with engine_pool.DriverBoundPool(1) as pool:
         assert pool.start_method == "fork"
         assert pool.submit(os.getppid).result(timeout=60) == os.getpid()  # a child of this process, running the pool's work
-    monkeypatch.setattr(local.threading, "active_count", lambda: 2)
-    with local.DriverBoundPool(1) as pool:
+    monkeypatch.setattr(engine_pool.threading, "active_count", lambda: 2)
+    with engine_pool.DriverBoundPool(1) as pool:
         assert pool.start_method == "forkserver"  # another thread may hold a lock the child would need

@@ -34,7 +34,7 @@ def dataclass_defaults() -> dict:
 
 def cli_defaults(name: str) -> dict:
     """The values a command sees when only its required arguments are given (types and callbacks applied)."""
-    command = cli.commands[name]
+    command = cli.get_command(None, name)
     with command.make_context(name, list(REQUIRED_ARGS[name])) as ctx:
         given = {p.name for p in command.params if p.required or isinstance(p, click.Argument)}
         return {key: value for key, value in ctx.params.items() if key not in given | NOT_SETTINGS}

@@ -102,7 +102,7 @@ class VideoEncoder:
         self.encoded: dict[bytes, Path] = {}
         self.pool = None
         if workers > 1:
-            from t2vid.engines.local import process_pool
+            from t2vid.engines.pool import process_pool
 
             self.pool = process_pool(workers)
         self.window = 4 * workers  # videos queued at most: bounds memory, keeps progress honest
