@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LICENSES = Path("/usr/share/common-licenses")
+
+
+def pytest_configure(config):
+    """The suite keeps the fonts' cached facts in a folder of its own, from collection on: the fonts it makes in
+    temporary folders never land in the user's ~/.cache."""
+    config.font_cache = tempfile.mkdtemp(prefix="t2vid-tests-cache-")
+    config.user_font_cache = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = config.font_cache
+
+
+def pytest_unconfigure(config):
+    if config.user_font_cache is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = config.user_font_cache
+    shutil.rmtree(config.font_cache, ignore_errors=True)
 
 
 def write_jsonl(path: Path, records: list) -> Path:
