@@ -84,6 +84,13 @@ class CommandGroup(click.Group):
     def add_command(self, command: click.Command, name: str | None = None) -> None:
         super().add_command(_summarised(command), name)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        """click suggests a command for a misspelt one from the commands loaded so far: offer them all."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            raise click.exceptions.NoSuchCommand(exc.command_name, possibilities=self.list_commands(ctx), ctx=ctx) from None
+
 
 def all_commands() -> dict[str, click.Command]:
     """Every `t2vid` command by name (for documentation and its checks)."""

@@ -224,6 +224,8 @@ def face_facts(face: FontFace) -> FaceFacts:
     if cached is not None:
         return cached
     facts = _read_facts(face)
+    if facts is UNREADABLE:  # perhaps only for now (permissions, too many open files): read again next time
+        return facts
     _write_cached_facts(cache, {**key, "starts": list(facts.ranges.starts), "ends": list(facts.ranges.ends), "strike": facts.strike, "kerns": facts.kerns})
     return facts
 
@@ -233,7 +235,7 @@ def _read_facts(face: FontFace) -> FaceFacts:
 
     try:
         font = TTFont(face.path, fontNumber=face.index, lazy=True)
-    except Exception:  # noqa: BLE001 - a broken font file simply covers nothing
+    except Exception:  # noqa: BLE001 - a font that cannot be opened simply covers nothing
         return UNREADABLE
     with font:
         try:
@@ -246,7 +248,7 @@ def _read_facts(face: FontFace) -> FaceFacts:
             sizes = [strike.bitmapSizeTable.ppemY for strike in table.strikes] if table is not None and not outlines else []
         except Exception:  # noqa: BLE001 - an unreadable font is reported when it is opened
             sizes = []
-        return FaceFacts(ranges, max(sizes) if sizes else None, "kern" in font)
+        return FaceFacts(ranges, max(sizes) if sizes and max(sizes) > 0 else None, "kern" in font)
 
 
 def _read_cached_facts(path: Path, key: dict) -> FaceFacts | None:
@@ -354,7 +356,8 @@ class FontChain:
         face = self._choice.get(key, False)
         if face is False:
             code = ord(char)
-            colour = (e.face for e in (installed_fonts() if self.fallback else ()) if bitmap_strike(e.face) and code in code_ranges(e.face) and usable(e.face))
+            bitmap_fonts = (e.face for e in (installed_fonts() if self.fallback else ()) if e.pixel_sizes)  # fontconfig tells, no file is read
+            colour = (face for face in bitmap_fonts if bitmap_strike(face) and code in code_ranges(face) and usable(face))
             face = self._choice[key] = next(colour, None) or self.face_for(char)
         return face
 

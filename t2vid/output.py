@@ -17,7 +17,7 @@ import random
 import stat
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Iterable, Iterator, TypeVar
 
 from t2vid.errors import UsageError
@@ -105,21 +105,29 @@ def read_manifest(out: str | Path) -> dict:
     return manifest
 
 
-def path_problem(out: str | Path, relative: str, folder: str) -> str | None:
+def path_problem(out: str | Path, relative: str, folder: str, real_folders: set[str] | None = None) -> str | None:
     """Why OUT/`relative` may not be read (it could leave OUT, or is not a file), or None.
 
     Relative, under `folder`/, no `..`, no symbolic link on the way (a link
     could point anywhere), and, when it exists, a regular file (a device or a
     FIFO would never end). A missing file is left to the reader to report.
+    A caller checking many paths in one pass keeps `real_folders`: the folders
+    found to be real folders, each then checked once rather than once per file
+    in it. Plain string work: with pathlib, checking 11,700 frame paths took
+    most of `validate --quick` and of an export.
     """
-    pure = PurePosixPath(relative)
-    if not relative or pure.is_absolute() or ".." in pure.parts or "\\" in relative:
+    if not relative or relative.startswith("/") or "\\" in relative:
         return "could leave the output (absolute, empty or with ..)"
-    if pure.parts[0] != folder or len(pure.parts) < 2:
+    parts = [part for part in relative.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        return "could leave the output (absolute, empty or with ..)"
+    if len(parts) < 2 or parts[0] != folder:
         return f"is not under {folder}/"
-    path = Path(out)
-    for part in pure.parts:
-        path = path / part
+    path = os.fspath(out)
+    for depth, part in enumerate(parts, 1):
+        path = os.path.join(path, part)
+        if real_folders is not None and path in real_folders:
+            continue
         try:
             mode = os.lstat(path).st_mode
         except FileNotFoundError:
@@ -128,6 +136,8 @@ def path_problem(out: str | Path, relative: str, folder: str) -> str | None:
             return f"cannot be checked ({exc.strerror})"
         if stat.S_ISLNK(mode):
             return "is or passes through a symbolic link; t2vid does not follow links inside OUT"
+        if real_folders is not None and depth < len(parts) and stat.S_ISDIR(mode):
+            real_folders.add(path)
     return None if stat.S_ISREG(mode) else "is not a regular file"
 
 
@@ -136,11 +146,11 @@ def is_frame_path(relative: object) -> bool:
     return isinstance(relative, str) and relative.startswith(FRAMES_PREFIX) and "/../" not in f"/{relative}/"
 
 
-def frame_path(out: str | Path, relative: str) -> Path:
+def frame_path(out: str | Path, relative: str, real_folders: set[str] | None = None) -> Path:
     """Where an image path of a record points inside OUT; refuses any path that could leave OUT (see path_problem)."""
     if not is_frame_path(relative):
         raise UsageError(f"image path {relative!r} is not under {FRAMES_PREFIX} of {out}; run `t2vid validate {out}`")
-    problem = path_problem(out, relative, FRAMES_PREFIX.rstrip("/"))
+    problem = path_problem(out, relative, FRAMES_PREFIX.rstrip("/"), real_folders)
     if problem:
         raise UsageError(f"frame {relative} of {out} {problem}; run `t2vid validate {out}`")
     return Path(out) / relative

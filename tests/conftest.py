@@ -15,8 +15,9 @@ LICENSES = Path("/usr/share/common-licenses")
 
 
 def pytest_configure(config):
-    """The suite keeps the fonts' cached facts in a folder of its own, from collection on: the fonts it makes in
-    temporary folders never land in the user's ~/.cache."""
+    """The suite, and every process it starts, keeps its caches (XDG_CACHE_HOME: t2vid's font facts, and the
+    Hugging Face and fontconfig caches too) in a folder of its own, from collection on: the fonts it makes in
+    temporary folders never land in the user's ~/.cache, and no test depends on what the user has cached."""
     config.font_cache = tempfile.mkdtemp(prefix="t2vid-tests-cache-")
     config.user_font_cache = os.environ.get("XDG_CACHE_HOME")
     os.environ["XDG_CACHE_HOME"] = config.font_cache
@@ -59,7 +60,7 @@ def synth_records(folder: Path, records: list, **settings) -> Path:
 
 def shard_lines(output: Path) -> list[dict]:
     manifest = json.loads((output / "manifest.json").read_text())
-    return [json.loads(line) for shard in manifest["shards"] for line in (output / shard).read_text().splitlines()]
+    return [json.loads(line) for shard in manifest["shards"] for line in (output / shard).read_text(encoding="utf-8").split("\n") if line]  # not splitlines: a record may hold U+0085 or U+2028
 
 
 def tree_bytes(root: Path, skip=("manifest.json",)) -> dict[str, bytes]:

@@ -126,3 +126,36 @@ def test_an_unwritable_cache_directory_only_costs_time(tmp_path, monkeypatch):
     finally:
         face_facts.cache_clear()
     assert blocker.read_text() == "a file where the cache directory would go"
+
+
+@needs_fontconfig
+def test_a_font_that_cannot_be_opened_is_not_remembered_as_covering_nothing(fresh_cache, monkeypatch):
+    """A failure to open may pass (permissions, too many open files): it is not written to the cache."""
+    import fontTools.ttLib
+
+    face = resolve_face("DejaVu Sans")
+
+    def cannot_open(*args, **kwargs):
+        raise OSError(24, "Too many open files")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(fontTools.ttLib, "TTFont", cannot_open)
+        assert code_ranges(face) == CodeRanges((), ())
+    assert not list(fresh_cache.rglob("*.json"))
+    face_facts.cache_clear()
+    assert ord("A") in code_ranges(face) and len(list(fresh_cache.rglob("*.json"))) == 1
+
+
+@needs_fontconfig
+def test_looking_for_a_colour_emoji_reads_no_outline_font(fresh_cache, monkeypatch):
+    """fontconfig already says which faces are bitmap fonts: a cold cache does not parse every font before the emoji one."""
+    bitmap = {entry.face for entry in installed_fonts() if entry.pixel_sizes}
+    if not bitmap:
+        pytest.skip("no bitmap (colour emoji) font installed")
+    primary = resolve_face("DejaVu Sans")
+    chain = FontChain(primary)
+    read = []
+    original = fonts._read_facts
+    monkeypatch.setattr(fonts, "_read_facts", lambda face: read.append(face) or original(face))
+    assert chain.emoji_face_for("\U0001F600") in bitmap
+    assert set(read) <= bitmap | {primary}

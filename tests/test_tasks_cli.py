@@ -147,6 +147,17 @@ def test_score_perfect_empty_and_half_right(out, tmp_path, capsys, name, right):
     assert sum(t["total"] for t in report["by_depth"].values()) == len(needles)
 
 
+def test_a_prediction_holding_line_separators_stays_one_line(out, tmp_path, capsys):
+    """JSON Lines ends a line at \\n only; a model's output may hold U+2028 or U+0085, written as they are."""
+    rows = predictions(shard_lines(out), lambda n: True)
+    rows[0]["prediction"] += "\u2028and\x85more"
+    write_jsonl(tmp_path / "p.jsonl", rows)
+    assert "\u2028" in (tmp_path / "p.jsonl").read_text(encoding="utf-8")
+    assert main(["score", str(out), str(tmp_path / "p.jsonl"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["predicted"], report["unreadable"]) == (len(rows), 0)
+
+
 def test_score_of_a_fixed_output_with_exact_figures(tmp_path, capsys):
     """Six tasks of known kinds and depths; four right (one by option letter, one by option text)."""
     out = tmp_path / "out"

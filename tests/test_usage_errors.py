@@ -146,3 +146,9 @@ def test_a_source_failing_partway_leaves_an_empty_out_as_it_was(tmp_path, monkey
     with pytest.raises(UsageError, match="broken"):
         synth(SynthConfig(sources=(str(GENERIC),), output=str(out), workers=1, quiet=True))
     assert (list(out.iterdir()) == [] if existing else not out.exists())
+
+
+@pytest.mark.parametrize("typed, meant", [("valdate", "validate"), ("expor", "export"), ("synt", "synth")])
+def test_a_misspelt_command_gets_a_suggestion_whether_or_not_it_is_loaded_yet(capsys, typed, meant):
+    assert main([typed]) == 2
+    assert capsys.readouterr().err.strip() == f"t2vid: error: No such command '{typed}'. Did you mean '{meant}'?"

@@ -74,18 +74,26 @@ class ExportReport:
 
 
 class Placer:
-    """Writes media paths: t2vid's files absolute or relative to DEST, the user's as given."""
+    """Writes media paths: t2vid's files absolute or relative to DEST, the user's as given.
+
+    A sample's frames share a folder and come one after another, so the
+    folder's placed form is worked out once per sample, not per frame (half
+    the time of an export was this path arithmetic).
+    """
 
     def __init__(self, dest: Path, style: str):
         self.dest = Path(os.path.abspath(dest))
         self.style = style
+        self._folder: tuple[str, str] = ("", "")  # the last folder seen, placed
 
     def __call__(self, path: Union[Path, str]) -> str:
         if isinstance(path, str):
             return path
-        absolute = os.path.abspath(path)
-        placed = absolute if self.style == "absolute" else os.path.relpath(absolute, self.dest)
-        return Path(placed).as_posix()
+        folder, name = os.path.split(os.path.abspath(path))
+        if folder != self._folder[0]:
+            self._folder = (folder, folder if self.style == "absolute" else os.path.relpath(folder, self.dest))
+        placed = self._folder[1]
+        return (name if placed == os.curdir else os.path.join(placed, name)).replace(os.sep, "/")
 
 
 class Format:

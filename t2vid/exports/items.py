@@ -9,17 +9,18 @@ from typing import Iterator
 from t2vid.exports.base import ExportError, Frames, Item
 
 
-def synthetic_item(sample: dict, out_root: Path) -> Item:
+def synthetic_item(sample: dict, out_root: Path, real_folders: set[str] | None = None) -> Item:
     """A synth sample as an Item; every frame must exist, since every exported path must resolve.
 
     `frame_path` refuses an image path that would leave OUT: an edited shard
-    must not get a file from elsewhere copied into a tar or a Parquet file.
+    must not get a file from elsewhere copied into a tar or a Parquet file
+    (`real_folders`: see `path_problem`).
     """
     from t2vid.output import frame_path
 
     frames = []
     for relative in sample["images"]:
-        path = Path(os.path.abspath(frame_path(out_root, relative)))
+        path = Path(os.path.abspath(frame_path(out_root, relative, real_folders)))
         if not path.is_file():
             raise ExportError(f"frame {relative} of sample {sample['id']} is missing from {out_root} (see `t2vid validate`)")
         frames.append(path)
@@ -49,5 +50,6 @@ def iter_items(out: Path) -> Iterator[Item]:
     from t2vid.output import read_output
 
     root = Path(out)
+    real_folders: set[str] = set()
     for sample in read_output(root):
-        yield synthetic_item(sample, root)
+        yield synthetic_item(sample, root, real_folders)

@@ -89,7 +89,8 @@ def read_predictions(path: Path, report: ScoreReport) -> dict[tuple[str, int], s
     """(id, turn) -> prediction; bad lines are counted, never fatal."""
     found: dict[tuple[str, int], str] = {}
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        # JSON Lines ends lines at \n only: splitlines() would also cut at U+0085 or U+2028 inside a prediction
+        lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     for line in lines:

@@ -196,10 +196,11 @@ class OutputChecker:
         from PIL import Image
         from tqdm import tqdm
 
+        real_folders: set[str] = set()
         for image in tqdm(sorted(self.frame_uses), unit=" frames", disable=None, desc="frames"):
             use = self.frame_uses[image]
             try:
-                path = frame_path(self.root, image)
+                path = frame_path(self.root, image, real_folders)
             except UsageError as exc:
                 self.result.add(use.where, str(exc).split("; run ")[0])
                 continue
