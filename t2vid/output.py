@@ -127,6 +127,7 @@ def path_problem(out: str | Path, relative: str, folder: str, real_folders: set[
     for depth, part in enumerate(parts, 1):
         path = os.path.join(path, part)
         if real_folders is not None and path in real_folders:
+            mode = stat.S_IFDIR  # found to be a real folder earlier in this pass
             continue
         try:
             mode = os.lstat(path).st_mode

@@ -181,3 +181,27 @@ def test_diversity_names_a_fifo_and_a_deep_json_file(tmp_path, capsys):
     deep.write_text('{"a":\n' + "[" * 50_000 + "]" * 50_000 + "}")
     assert run_cli(["diversity", deep]) == 2
     assert "nested too deeply" in capsys.readouterr().err
+
+
+def test_remembering_real_folders_in_a_pass_gives_the_answers_of_fresh_checks(out):
+    """validate and export check each folder once per pass; a path naming one of those folders is still refused."""
+    from t2vid.output import path_problem
+
+    frame = json.loads((out / "shards" / "shard-00000.jsonl").read_text().split("\n")[0])["images"][0]
+    folder = frame.rsplit("/", 1)[0]
+    (out / "frames" / "zz").mkdir()
+    (out / "frames" / "zz" / "link").symlink_to(out / folder)
+    paths = [frame, folder, f"{folder}/f999.png", "frames/zz/link/f000.png", frame.split("/", 1)[0], f"{folder}/./{frame.rsplit('/', 1)[1]}", frame]
+    remembered: set[str] = set()
+    assert [path_problem(out, p, "frames", remembered) for p in paths] == [path_problem(out, p, "frames") for p in paths]
+    assert path_problem(out, folder, "frames", remembered) == "is not a regular file"
+
+
+def test_an_export_of_a_record_naming_a_checked_frame_folder_is_one_line(out, tmp_path, capsys):
+    shard = out / "shards" / "shard-00000.jsonl"
+    record = json.loads(shard.read_text().split("\n")[0])
+    folder = record["images"][0].rsplit("/", 1)[0]
+    again = {**record, "id": record["id"] + "-again", "images": [folder], "texts": record["texts"][:1], "num_frames": 1}
+    shard.write_text(shard.read_text() + json.dumps(again, ensure_ascii=False) + "\n")
+    assert run_cli(["export", out, "--to", "llamafactory", "-o", tmp_path / "exported", "-q"]) == 2
+    assert capsys.readouterr().err.strip() == f"t2vid: error: frame {folder} of {out} is not a regular file; run `t2vid validate {out}`"
