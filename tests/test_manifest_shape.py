@@ -9,6 +9,8 @@ import sys
 import tarfile
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from t2vid.cli import main
 
@@ -205,3 +207,29 @@ def test_an_export_of_a_record_naming_a_checked_frame_folder_is_one_line(out, tm
     shard.write_text(shard.read_text() + json.dumps(again, ensure_ascii=False) + "\n")
     assert run_cli(["export", out, "--to", "llamafactory", "-o", tmp_path / "exported", "-q"]) == 2
     assert capsys.readouterr().err.strip() == f"t2vid: error: frame {folder} of {out} is not a regular file; run `t2vid validate {out}`"
+
+
+@pytest.fixture(scope="module")
+def frames_tree(tmp_path_factory):
+    """frames/ab/key/ with two files, frames/ab/link -> key (a link), frames/cd (a file where a folder would be)."""
+    root = tmp_path_factory.mktemp("paths")
+    (root / "frames" / "ab" / "key").mkdir(parents=True)
+    for name in ("f000.png", "f001.png"):
+        (root / "frames" / "ab" / "key" / name).write_bytes(b"x")
+    (root / "frames" / "ab" / "link").symlink_to(root / "frames" / "ab" / "key")
+    (root / "frames" / "cd").write_bytes(b"x")
+    return root
+
+
+PATH_PARTS = ["frames", "ab", "key", "f000.png", "f001.png", "link", "cd", "missing", "..", ".", ""]
+TREE_PATHS = ["frames/ab/key/f000.png", "frames/ab/key/f001.png", "frames/ab/key", "frames/ab", "frames", "frames/ab/link/f000.png", "frames/cd/f000.png", "frames/ab/key/missing.png", "frames//ab/./key/f000.png"]
+ANY_PATH = st.one_of(st.sampled_from(TREE_PATHS), st.lists(st.sampled_from(PATH_PARTS), max_size=5).map("/".join))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ANY_PATH, max_size=12))
+def test_any_sequence_of_paths_gets_the_same_answers_with_folders_remembered(frames_tree, paths):
+    from t2vid.output import path_problem
+
+    remembered: set[str] = set()
+    assert [path_problem(frames_tree, p, "frames", remembered) for p in paths] == [path_problem(frames_tree, p, "frames") for p in paths]
