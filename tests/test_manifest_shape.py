@@ -65,6 +65,7 @@ def _break(out, how: str) -> None:
         "shards-not-a-list": "shards/shard-00000.jsonl",
         "entry-not-a-string": [{"path": "shards/shard-00000.jsonl"}],
         "dotdot": ["shards/../../outside.jsonl"],
+        "dot": ["."],
         "absolute": ["/etc/passwd"],
         "symlink-out": ["shards/link.jsonl"],
         "device": ["shards/zero.jsonl"],
@@ -77,7 +78,7 @@ def _break(out, how: str) -> None:
     (out / "manifest.json").write_text(json.dumps(manifest))
 
 
-SHAPES = ["not-an-object", "deep", "shards-not-a-list", "entry-not-a-string", "dotdot", "absolute", "symlink-out", "device"]
+SHAPES = ["not-an-object", "deep", "shards-not-a-list", "entry-not-a-string", "dotdot", "dot", "absolute", "symlink-out", "device"]
 
 
 @pytest.mark.parametrize("how", SHAPES)
