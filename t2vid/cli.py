@@ -50,7 +50,8 @@ def style_options(function=None, *, skip: tuple[str, ...] = ()):
 
 
 # Commands that live beside the work they do (exports, inspection), imported only when named or listed:
-# `t2vid synth` and every other command skip importing them all (~60 ms of each command's start).
+# `t2vid synth` and every other command skip importing them all (with the pool apart from the pipeline and fontTools
+# left unloaded: `--version` 414 -> 196 ms, `stats` 510 -> 332 ms; docs/performance.md).
 ELSEWHERE = {
     "export": "t2vid.exports.cli:export_command",
     "mix": "t2vid.exports.cli:mix_command",

@@ -116,10 +116,8 @@ def path_problem(out: str | Path, relative: str, folder: str, real_folders: set[
     in it. Plain string work: with pathlib, checking 11,700 frame paths took
     most of `validate --quick` and of an export.
     """
-    if not relative or relative.startswith("/") or "\\" in relative:
-        return "could leave the output (absolute, empty or with ..)"
     parts = [part for part in relative.split("/") if part not in ("", ".")]
-    if ".." in parts:
+    if not relative or relative.startswith("/") or "\\" in relative or ".." in parts:
         return "could leave the output (absolute, empty or with ..)"
     if len(parts) < 2 or parts[0] != folder:
         return f"is not under {folder}/"
