@@ -36,6 +36,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -635,7 +636,9 @@ def bench_corpus(args: argparse.Namespace, name: str, font_path: str, work: Path
     parts_best = float("inf")  # the fastest the corpus ran as independent one-worker parts, one per CPU at once (see measure_parts)
     alone = float("inf")  # seconds of the CPU loop on the pinned CPU alone, the fastest seen
     ceiling: dict[int, float | None] = {}  # workers -> what the CPUs did busy at once right before their fastest run
+    rounds: list[dict[int, float]] = []  # each round's seconds per worker count, run back to back
     for _ in range(args.repeat):  # interleaved, so a slow spell of a shared machine does not land on one row only
+        rounds.append({})
         for workers in sorted({1, cores}):
             if workers > 1 and pin is not None:
                 alone = min(alone, *cpu_loop([pin]))  # the fastest the pinned CPU ran alone so far: a slow moment is not the reference
@@ -643,6 +646,7 @@ def bench_corpus(args: argparse.Namespace, name: str, font_path: str, work: Path
             else:
                 together = None
             run = measure_synth(corpus, total_words, work, workers, pin if workers == 1 else None)
+            rounds[-1][workers] = run.seconds
             if workers not in best or run.seconds < best[workers].seconds:
                 best[workers], ceiling[workers] = run, together
         if parts:
@@ -658,6 +662,9 @@ def bench_corpus(args: argparse.Namespace, name: str, font_path: str, work: Path
     for workers, row in sorted(best.items())[1:]:
         measured = f" (right before that run, all CPUs busy at once did {ceiling[workers]:.2f}x the pinned one alone)" if ceiling[workers] is not None else ""
         print(f"{row.name} / 1 core: {row.words_per_s / one_core.words_per_s:.2f}x{measured}")
+        if args.repeat > 1:
+            paired = sorted(r[1] / r[workers] for r in rounds)
+            print(f"each round's own ratio (its two runs back to back, so a drift of the host over minutes cancels): {', '.join(f'{x:.2f}x' for x in paired)}; median {statistics.median(paired):.2f}x")
         if parts and workers == cores:
             print(f"the corpus in {cores} parts, one `--workers 1` process per CPU, all at once (no pool): {parts_best:.1f} s, {one_core.seconds / parts_best:.2f}x one core; the pool's speed is {parts_best / row.seconds:.0%} of that")
     if pin is not None:
