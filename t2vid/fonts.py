@@ -248,7 +248,7 @@ def _read_facts(face: FontFace) -> FaceFacts:
             sizes = [strike.bitmapSizeTable.ppemY for strike in table.strikes] if table is not None and not outlines else []
         except Exception:  # noqa: BLE001 - an unreadable font is reported when it is opened
             sizes = []
-        return FaceFacts(ranges, max(sizes) if sizes and max(sizes) > 0 else None, "kern" in font)
+        return FaceFacts(ranges, max(sizes, default=0) or None, "kern" in font)
 
 
 def _read_cached_facts(path: Path, key: dict) -> FaceFacts | None:

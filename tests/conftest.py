@@ -18,17 +18,17 @@ def pytest_configure(config):
     """The suite, and every process it starts, keeps its caches (XDG_CACHE_HOME: t2vid's font facts, and the
     Hugging Face and fontconfig caches too) in a folder of its own, from collection on: the fonts it makes in
     temporary folders never land in the user's ~/.cache, and no test depends on what the user has cached."""
-    config.font_cache = tempfile.mkdtemp(prefix="t2vid-tests-cache-")
-    config.user_font_cache = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = config.font_cache
+    config.cache_home = tempfile.mkdtemp(prefix="t2vid-tests-cache-")
+    config.user_cache_home = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = config.cache_home
 
 
 def pytest_unconfigure(config):
-    if config.user_font_cache is None:
+    if config.user_cache_home is None:
         os.environ.pop("XDG_CACHE_HOME", None)
     else:
-        os.environ["XDG_CACHE_HOME"] = config.user_font_cache
-    shutil.rmtree(config.font_cache, ignore_errors=True)
+        os.environ["XDG_CACHE_HOME"] = config.user_cache_home
+    shutil.rmtree(config.cache_home, ignore_errors=True)
 
 
 def write_jsonl(path: Path, records: list) -> Path:
