@@ -31,7 +31,7 @@ _TOKEN = re.compile(r"\S+")
 TAB_SIZE = 4  # preserve mode: frames are narrow, and 4 is what most code is indented with
 WORD_CACHE_SIZE = 32_768  # words per cache generation
 _known_words: Generations[tuple[Unit, ...]] = Generations(WORD_CACHE_SIZE)  # (word, spaces, line break, indent) -> its units, per process
-_known_pieces: Generations[Unit] = Generations(WORD_CACHE_SIZE)  # (piece, indent) -> the unit of a piece after a word's first
+_known_pieces: Generations[Unit] = Generations(WORD_CACHE_SIZE)  # piece, or (piece, indent) in preserve mode -> the unit of a piece after a word's first
 
 
 def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
@@ -88,7 +88,7 @@ def _word_units(word: str, spaces: int, line_break: int, levels, space_level: in
     simple = SIMPLE_WORD.fullmatch(word) is not None
     pieces = [word] if simple else split_cjk(word)
     if levels is None:  # left to right: a piece after the first depends on its text and the indentation only
-        return (_unit(pieces[0], spaces, line_break, 0, space_level, rtl, False, indent, simple),) + tuple([_inner_unit(piece, indent) for piece in pieces[1:]])
+        return (_unit(pieces[0], spaces, line_break, 0, space_level, rtl, False, indent, simple), *_inner_units(pieces[1:], indent))
     return tuple(_unit(piece, spaces if k == 0 else 0, line_break if k == 0 else 0, level, space_level if k == 0 else level, rtl, joined, indent, simple) for k, (piece, level, joined) in enumerate(_split_levels(pieces, levels)))
 
 
@@ -97,13 +97,19 @@ def _unit(piece: str, spaces: int, line_break: int, level: int, space_level: int
     return Unit(piece, spaces, sentence_end, not simple and has_cjk(piece), line_break, level, space_level, rtl, joined, indent)
 
 
-def _inner_unit(piece: str, indent: int) -> Unit:
-    """A piece inside a left-to-right word (most often one CJK character), made once per process."""
-    key = (piece, indent)
-    unit = _known_pieces.current.get(key)
-    if unit is None:
-        unit = _known_pieces.fill(key, lambda: _unit(piece, 0, 0, 0, 0, False, False, indent))
-    return unit
+def _inner_units(pieces: list[str], indent: int) -> list[Unit]:
+    """The pieces after a left-to-right word's first (most often one CJK character each), each unit made once per process.
+
+    Looked up all at once (a Chinese clause has dozens): a piece costs one
+    dictionary lookup in C, keyed by its text alone unless its line is indented.
+    """
+    keys = [(piece, indent) for piece in pieces] if indent else pieces
+    units = list(map(_known_pieces.current.get, keys))
+    if None in units:
+        for k, unit in enumerate(units):
+            if unit is None:
+                units[k] = _known_pieces.fill(keys[k], lambda: _unit(pieces[k], 0, 0, 0, 0, False, False, indent))
+    return units
 
 
 def _split_levels(pieces: list[str], levels) -> list[tuple[str, int, bool]]:

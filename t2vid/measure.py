@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from t2vid.caches import MISSING, Generations
@@ -41,9 +40,8 @@ class Unit(NamedTuple):
     indent: int = 0  # preserve mode: the indentation of its source line, which a continued line keeps
 
 
-@dataclass(frozen=True)
-class Run:
-    """A stretch of one unit drawn with one font."""
+class Run(NamedTuple):
+    """A stretch of one unit drawn with one font (a tuple: a CJK text makes one per character of every new unit)."""
 
     face: FontFace
     shaped: bool
@@ -53,8 +51,9 @@ class Run:
     rtl: bool = False  # shaped right to left
 
 
-@dataclass(frozen=True)
-class Measured:
+class Measured(NamedTuple):
+    """A unit's runs and size (a tuple, built for every distinct unit)."""
+
     runs: tuple[Run, ...]
     advance: int
     ink: tuple[int, int, int, int]  # union of run boxes relative to (pen, baseline)
@@ -148,7 +147,7 @@ class Measurer:
             if not shaped and len(run_text) > 1 and SEPARABLE_CJK.fullmatch(run_text) and self._spaces_by_advance(face, run_text[0]):
                 for char in run_text:  # each character's measurement (and mask) is shared by every unit that holds it
                     measured_char = self.measure(char)
-                    placed.append(replace(measured_char.runs[0], dx=pen))
+                    placed.append(measured_char.runs[0]._replace(dx=pen))
                     pen += measured_char.advance
                 continue
             glyphs = glyphs_for(face, self.style.font_size, shaped)
@@ -158,7 +157,7 @@ class Measurer:
             pen += round(advance)
         if rtl:  # runs in logical order are laid out right to left
             ends = [run.dx for run in placed[1:]] + [pen]
-            placed = [replace(run, dx=pen - end) for run, end in zip(placed, ends)]
+            placed = [run._replace(dx=pen - end) for run, end in zip(placed, ends)]
         for run in placed:
             x0, top, x1, bottom = run.ink
             if x1 > x0 and bottom > top:
