@@ -31,7 +31,7 @@ _TOKEN = re.compile(r"\S+")
 TAB_SIZE = 4  # preserve mode: frames are narrow, and 4 is what most code is indented with
 WORD_CACHE_SIZE = 32_768  # words per cache generation
 _known_words: Generations[tuple[Unit, ...]] = Generations(WORD_CACHE_SIZE)  # (word, spaces, line break, indent) -> its units, per process
-_known_pieces: Generations[Unit] = Generations(WORD_CACHE_SIZE)  # piece, or (piece, indent) in preserve mode -> the unit of a piece after a word's first
+_known_pieces: Generations[Unit] = Generations(WORD_CACHE_SIZE)  # piece, or (piece, indent) on an indented line (preserve mode) -> the unit of a piece after a word's first
 
 
 def split_units(text: str, whitespace: str = "collapse") -> list[Unit]:
